@@ -1,0 +1,40 @@
+# Development tasks. `make help` lists them. Every target creates the virtual environment it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TRIAGE_HOME ?= var
+export TRIAGE_HOME
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test lint format data train clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install the project with its dev extra
+
+run: $(STAMP) ## set up, generate synthetic data, train a default champion if none, and serve
+	$(BIN)/triage quickstart
+
+test: $(STAMP) ## set up, lint, and run the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## remove the virtual environment and all local state under var/
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,68 @@
+"""Settings for every part of triage, from environment variables prefixed ``TRIAGE_``.
+
+Nothing here runs at import: call :func:`get_settings` (cached) where settings are needed, and
+``get_settings.cache_clear()`` in tests after changing the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every tunable of the product in one place."""
+
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore")
+
+    home: Path = Field(Path("var"), description="Where all state lives (database, MLflow, data).")
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str | None = Field(None, description="Service database; default SQLite in home.")
+    mlflow_tracking_uri: str | None = Field(
+        None, description="MLflow store; default SQLite in home."
+    )
+
+    # The model and its registry.
+    model_name: str = "front-door-triage"
+    label_strategy: Literal[
+        "missing_negative", "complete_case", "acted_on", "acted_on_weighted"
+    ] = "acted_on"
+    risk_bands: int = Field(10, ge=2, le=20)
+    surface_share_threshold: float = Field(0.5, gt=0, lt=1)
+    seed: int = 20261126
+
+    # Quality gates for the `champion` alias. Defaults suit real front-door data, where the best
+    # peer models reach AUC 0.72-0.84 (../shared/reference/published-figures.md).
+    gate_min_auc: float = Field(0.65, ge=0.5, le=1)
+    gate_max_calibration_error: float = Field(0.05, gt=0, le=1)
+    gate_min_auc_ratio_to_truth: float = Field(0.9, ge=0, le=1)
+    gate_min_labelled_rows: int = Field(200, ge=1)
+    # The fairness gate blocks only large, significant calibration gaps between groups whose
+    # outcomes are mostly observed (docs/fairness.md).
+    fairness_gate_min_coverage: float = Field(0.8, gt=0, le=1)
+    fairness_gate_max_ratio: float = Field(1.25, gt=1)
+
+    @property
+    def mlflow_uri(self) -> str:
+        """The MLflow tracking URI: the override, else SQLite under ``home``."""
+        return self.mlflow_tracking_uri or f"sqlite:///{self.home.resolve() / 'mlflow.db'}"
+
+    @property
+    def mlflow_artifacts(self) -> Path:
+        """Where MLflow writes artifacts (never ``./mlruns`` of the working directory)."""
+        return self.home.resolve() / "mlartifacts"
+
+    @property
+    def data_dir(self) -> Path:
+        """Where generated data is written by default."""
+        return self.home / "data"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process's settings (cached; clear the cache after changing the environment)."""
+    return Settings()
