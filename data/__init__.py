@@ -1,0 +1,1 @@
+"""The contact-record contract, its validation, and the synthetic generator."""
