@@ -1,0 +1,47 @@
+"""`triage quickstart`: from nothing to a champion model trained on synthetic data."""
+
+from __future__ import annotations
+
+import typer
+
+QUICKSTART_ROWS = 30_000
+QUICKSTART_SEED = 3
+
+
+def quickstart(
+    rows: int = typer.Option(QUICKSTART_ROWS, "--rows", min=1000, help="Synthetic contacts."),
+    seed: int = typer.Option(QUICKSTART_SEED, "--seed", help="Seed of the synthetic extract."),
+) -> None:
+    """Generate a synthetic extract and train a default champion, unless one exists."""
+    from config import get_settings
+    from data.io import write_contacts
+    from data.synthetic import GeneratorConfig, generate
+    from models.registry import NoChampionError, load_champion
+    from training.pipeline import train_file
+
+    settings = get_settings()
+    try:
+        loaded = load_champion(settings)
+        typer.echo(f"Champion already registered: {loaded.name} version {loaded.version}.")
+        return
+    except NoChampionError:
+        pass
+    path = settings.data_dir / f"synthetic-{rows}-seed{seed}.csv"
+    if not path.exists():
+        typer.echo(f"Generating {rows:,} synthetic contacts into {path} ...")
+        write_contacts(generate(GeneratorConfig(rows=rows, seed=seed)), path)
+    typer.echo("Training a default model (a minute or two) ...")
+    log = _console_log()
+    result = train_file(path, settings, progress=log)
+    if not result.champion:
+        failed = ", ".join(g.name for g in result.gates if not g.passed)
+        typer.echo(f"The default model failed its gates ({failed}); see `triage train`.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Champion: {settings.model_name} version {result.version}.")
+
+
+def _console_log():
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    return lambda message: console.log(message)

@@ -1,0 +1,32 @@
+"""The MLflow pyfunc wrapper, logged as "models from code": contract rows in, estimates out.
+
+MLflow loads this file by path and calls ``set_model``; nothing here runs on import elsewhere.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import mlflow.pyfunc
+from mlflow.models import set_model
+
+with warnings.catch_warnings():
+    # MLflow asks for list[...] type hints on predict; ours takes a DataFrame, left untyped.
+    warnings.simplefilter("ignore", UserWarning)
+
+    class TriagePyfunc(mlflow.pyfunc.PythonModel):
+        """Wraps a ``TriageModel``: contract rows in; probability, band and surface share out."""
+
+        def load_context(self, context):
+            import joblib
+
+            self.model = joblib.load(context.artifacts["triage_model"])
+
+        def predict(self, context, model_input, params=None):
+            from models.assess import assess_frame
+
+            table = assess_frame(self.model, model_input)
+            return table[["contact_id", "probability", "band", "surface_share"]]
+
+
+set_model(TriagePyfunc())

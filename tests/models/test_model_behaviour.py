@@ -1,0 +1,174 @@
+"""Behaviour tests: directional, invariance and minimum-functionality checks of the scoring core."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+from data.codes import Concern
+from data.contract import FIELD_BY_NAME
+from models import features as F
+from models.assess import NOT_REPORTED, assess, assess_batch
+
+SUBSTANTIVE_CODES = [c.value for c in Concern if c is not Concern.NO_FACTORS]
+
+
+def random_rows(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """A reproducible sample of rows, re-indexed."""
+    rng = np.random.default_rng(seed)
+    return frame.iloc[rng.choice(len(frame), size=n, replace=False)].reset_index(drop=True)
+
+
+def probabilities(model, frame: pd.DataFrame) -> np.ndarray:
+    return model.probability(F.build_matrix(frame))
+
+
+def test_adding_a_substantive_concern_never_lowers_the_estimate(model, contacts):
+    rows = random_rows(contacts[~contacts["concerns"].str.contains("21")], 60, seed=1)
+    before = probabilities(model, rows)
+    for code in SUBSTANTIVE_CODES:
+        present = rows["concerns"].str.split(";").apply(lambda codes, c=code: c in codes)
+        added = rows.assign(
+            concerns=np.where(
+                present,
+                rows["concerns"],
+                np.where(rows["concerns"] == "", code, rows["concerns"] + ";" + code),
+            )
+        )
+        after = probabilities(model, added)
+        assert (after >= before - 1e-12).all(), code
+
+
+@pytest.mark.parametrize(
+    ("column", "change"),
+    [
+        ("prior_contacts_12m", lambda s: s + 1),
+        ("previous_cp_plan", lambda s: pd.Series(True, index=s.index)),
+        ("early_help_open", lambda s: pd.Series(True, index=s.index)),
+    ],
+)
+def test_more_history_never_lowers_the_estimate(model, contacts, column, change):
+    rows = random_rows(contacts, 100, seed=2)
+    after = probabilities(model, rows.assign(**{column: change(rows[column])}))
+    assert (after >= probabilities(model, rows) - 1e-12).all()
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("child_ethnicity", ["BAFR", "WBRI", "APKN"]),
+        ("child_sex", ["F", "M", "U"]),
+        ("child_disability", ["Y", "N", "U"]),
+    ],
+)
+def test_changing_only_a_protected_characteristic_never_changes_anything(
+    model, contacts, column, values
+):
+    rows = random_rows(contacts, 50, seed=3)
+    baseline = assess(model, rows)
+    for value in values:
+        assert assess(model, rows.assign(**{column: value})) == baseline
+
+
+def test_local_accuracy_and_documented_calibration(model, contacts):
+    a, b = model.calibration
+    for record in assess(model, random_rows(contacts, 200, seed=4)):
+        explanation = record["explanation"]
+        total = explanation["base_value"] + sum(c["shap"] for c in explanation["contributions"])
+        assert total == pytest.approx(explanation["model_output"], abs=1e-6)
+        assert expit(a * explanation["model_output"] + b) == pytest.approx(
+            record["risk"]["probability"], abs=1e-12
+        )
+
+
+def test_every_contribution_names_a_contract_field(model, contacts):
+    rows = random_rows(contacts, 100, seed=5)
+    for record, concerns in zip(assess(model, rows), rows["concerns"], strict=True):
+        contributions = record["explanation"]["contributions"]
+        assert all(c["field"] in FIELD_BY_NAME for c in contributions)
+        assert all(c["text"] for c in contributions)
+        codes = [c["code"] for c in contributions if c["field"] == "concerns"]
+        expected = [code for code in concerns.split(";") if code]
+        assert sorted(codes) == sorted([*expected, NOT_REPORTED])
+        fields = [c["field"] for c in contributions if c["field"] != "concerns"]
+        assert sorted(fields) == sorted(
+            [
+                "child_age_years",
+                "referral_source",
+                "prior_contacts_12m",
+                "previous_cp_plan",
+                "early_help_open",
+            ]
+        )
+        magnitudes = [abs(c["shap"]) for c in contributions]
+        assert magnitudes == sorted(magnitudes, reverse=True)
+
+
+def test_bands_are_monotone_in_probability(model, contacts):
+    batch = assess_batch(model, contacts)
+    order = np.argsort(batch.probability)
+    assert (np.diff(batch.band[order]) >= 0).all()
+    assert batch.band.min() >= 1 and batch.band.max() <= model.bands
+    grid = np.linspace(0, 1, 1001)
+    assert (np.diff(model.band(grid)) >= 0).all()
+    assert model.band(np.array([0.0]))[0] == 1 and model.band(np.array([1.0]))[0] == model.bands
+
+
+def test_surface_share_and_flag(model, contacts):
+    batch = assess_batch(model, contacts, surface_threshold=0.3)
+    assert ((batch.surface_share >= 0) & (batch.surface_share <= 1)).all()
+    assert (batch.surface_flagged == (batch.surface_share > 0.3)).all()
+
+
+def test_band_range_brackets_the_band_and_matches_brute_force(model, contacts):
+    rows = random_rows(contacts, 25, seed=6)
+    batch = assess_batch(model, rows)
+    assert ((batch.band_min <= batch.band) & (batch.band <= batch.band_max)).all()
+    lowest, highest = [], []
+    for _, row in rows.iterrows():
+        variants = pd.DataFrame(
+            [
+                {**row.to_dict(), "child_age_years": age, "referral_source": source}
+                for age in F.AGE_BAND_EXAMPLE
+                for source in F.SOURCE_CODES
+            ]
+        )
+        bands = model.band(probabilities(model, variants))
+        lowest.append(bands.min())
+        highest.append(bands.max())
+    assert list(batch.band_min) == lowest
+    assert list(batch.band_max) == highest
+
+
+def test_linear_shap_equals_shap_linear_explainer(linear_model, training_frame, contacts):
+    import shap
+
+    background = F.build_matrix(training_frame)
+    explainer = shap.LinearExplainer(
+        (linear_model.coef, linear_model.estimator["intercept"]),
+        shap.maskers.Independent(background, max_samples=len(background)),
+    )
+    x = F.build_matrix(contacts.head(50))
+    base, ours = linear_model.shap_values(x)
+    np.testing.assert_allclose(ours, explainer.shap_values(x), atol=1e-10)
+    assert base == pytest.approx(float(explainer.expected_value), abs=1e-10)
+
+
+def test_tree_model_is_explained_by_tree_explainer(tree_model, contacts):
+    x = F.build_matrix(contacts.head(50))
+    base, values = tree_model.shap_values(x)
+    np.testing.assert_allclose(base + values.sum(axis=1), tree_model.raw_output(x), atol=1e-6)
+    assert tree_model.tree_explainer() is tree_model.tree_explainer()
+
+
+def test_protected_characteristics_are_not_model_columns():
+    fields = {column.field for column in F.COLUMNS}
+    assert fields.isdisjoint({"child_ethnicity", "child_sex", "child_disability"})
+    assert fields <= set(FIELD_BY_NAME)
+
+
+def test_unknown_source_is_named(contacts):
+    with pytest.raises(ValueError, match="ZZ"):
+        F.build_matrix(contacts.head(2).assign(referral_source="ZZ"))

@@ -1,0 +1,1 @@
+"""Fit, evaluate, gate and register models."""
