@@ -1,0 +1,37 @@
+"""`triage`: the command line that fronts every job.
+
+Commands import their heavy dependencies inside the function, so `triage --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from cli import data_cmd, fairness_cmd, model_cmd, quickstart_cmd, synthetic_cmd
+
+app = typer.Typer(
+    name="triage",
+    help="Front-door triage decision support: a second opinion, never a decision-maker.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+data_app = typer.Typer(
+    help="Contact records: generate synthetic extracts, validate files.", no_args_is_help=True
+)
+data_app.command("generate")(synthetic_cmd.generate)
+data_app.command("validate")(data_cmd.validate)
+app.add_typer(data_app, name="data")
+
+fairness_app = typer.Typer(help="Fairness audits of decisions and the model.", no_args_is_help=True)
+fairness_app.command("audit")(fairness_cmd.audit)
+app.add_typer(fairness_app, name="fairness")
+
+app.command("train")(model_cmd.train)
+app.command("score")(model_cmd.score)
+app.command("evaluate")(model_cmd.evaluate)
+app.command("quickstart")(quickstart_cmd.quickstart)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
