@@ -55,6 +55,8 @@ AGE_SLICE = slice(0, len(AGE_BAND_LABELS))
 SOURCE_SLICE = slice(AGE_SLICE.stop, AGE_SLICE.stop + len(SOURCE_CODES))
 CONCERN_SLICE = slice(SOURCE_SLICE.stop, SOURCE_SLICE.stop + len(CONCERN_CODES))
 PRIOR_INDEX, CP_PLAN_INDEX, EARLY_HELP_INDEX = range(CONCERN_SLICE.stop, len(COLUMNS))
+# True for the columns of surface fields (who the child is, who called).
+SURFACE: np.ndarray = np.array([c.field in ("child_age_years", "referral_source") for c in COLUMNS])
 
 
 def age_band_index(ages: np.ndarray) -> np.ndarray:
