@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from fairness.groups import Grouping, from_values, reference_index
-from fairness.rates import fisher_or_z_p, log_ratio_interval, safe_divide, wilson_interval
+from fairness.rates import compare_proportions
 from fairness.report import Finding, group_findings, outside
 
 GENERIC_METRICS: dict[str, str] = {
@@ -101,15 +101,8 @@ def _rate_findings(
     ratio_band: tuple[float, float],
     confidence: float,
 ) -> list[Finding]:
-    value = safe_divide(events, totals)
-    lower, upper = wilson_interval(events, totals, confidence=confidence)
-    ratio = safe_divide(value, value[ref])
-    var_log = safe_divide(1.0, events) - safe_divide(1.0, totals)
-    ratio_lower, ratio_upper = log_ratio_interval(
-        ratio, var_log + var_log[ref], confidence=confidence
-    )
-    size = value.size
-    p = fisher_or_z_p(events, totals, np.full(size, events[ref]), np.full(size, totals[ref]))
+    stats = compare_proportions(events, totals, ref, confidence=confidence)
+    size = totals.size
     return group_findings(
         audit="generic",
         attribute=grouping.name,
@@ -117,15 +110,8 @@ def _rate_findings(
         reference=ref,
         metric=metric,
         n=totals,
-        value=value,
-        lower=lower,
-        upper=upper,
-        reference_value=np.full(size, value[ref]),
-        ratio=ratio,
-        ratio_lower=ratio_lower,
-        ratio_upper=ratio_upper,
-        p_value=p,
-        material=outside(ratio, ratio_band),
+        **stats,
+        material=outside(stats["ratio"], ratio_band),
         min_n=min_n,
         method=METHOD,
         present=n > 0,

@@ -10,7 +10,7 @@ import numpy as np
 from fairness.groups import Grouping, reference_index
 from fairness.rates import (
     auc_by_group,
-    fisher_or_z_p,
+    compare_proportions,
     log_ratio_interval,
     safe_divide,
     two_sided_p,
@@ -171,28 +171,13 @@ def _proportion(
     *,
     method: str,
 ) -> list[Finding]:
-    value = safe_divide(events, totals)
-    lower, upper = wilson_interval(events, totals, confidence=confidence)
-    ratio = safe_divide(value, value[ref])
-    var_log = safe_divide(1.0, events) - safe_divide(1.0, totals)  # of log(rate), delta method
-    var_log = var_log + var_log[ref]
-    ratio_lower, ratio_upper = log_ratio_interval(ratio, var_log, confidence=confidence)
-    p = fisher_or_z_p(
-        events, totals, np.full(value.size, events[ref]), np.full(value.size, totals[ref])
-    )
+    stats = compare_proportions(events, totals, ref, confidence=confidence)
     return group_findings(
         audit="model",
         metric=metric,
         n=totals,
-        value=value,
-        lower=lower,
-        upper=upper,
-        reference_value=np.full(value.size, value[ref]),
-        ratio=ratio,
-        ratio_lower=ratio_lower,
-        ratio_upper=ratio_upper,
-        p_value=p,
-        material=outside(ratio, ratio_band),
+        **stats,
+        material=outside(stats["ratio"], ratio_band),
         method=method,
         **common,
     )

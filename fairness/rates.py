@@ -259,3 +259,32 @@ def auc_by_group(
         positives * negatives,
     )
     return auc, np.maximum(variance, 0.0), positives, negatives
+
+
+def compare_proportions(
+    events: np.ndarray, totals: np.ndarray, ref: int, *, confidence: float = 0.95
+) -> dict[str, np.ndarray]:
+    """Each group's own rate against the reference group's: Wilson CIs, rate ratio, p-value.
+
+    The ratio's interval is the delta method on log(rate); the p-value is Fisher's exact test
+    for small tables, else the two-proportion z test. Keys match ``group_findings``.
+    """
+    value = safe_divide(events, totals)
+    lower, upper = wilson_interval(events, totals, confidence=confidence)
+    ratio = safe_divide(value, value[ref])
+    var_log = safe_divide(1.0, events) - safe_divide(1.0, totals)
+    ratio_lower, ratio_upper = log_ratio_interval(
+        ratio, var_log + var_log[ref], confidence=confidence
+    )
+    size = value.size
+    p_value = fisher_or_z_p(events, totals, np.full(size, events[ref]), np.full(size, totals[ref]))
+    return {
+        "value": value,
+        "lower": lower,
+        "upper": upper,
+        "reference_value": np.full(size, value[ref]),
+        "ratio": ratio,
+        "ratio_lower": ratio_lower,
+        "ratio_upper": ratio_upper,
+        "p_value": p_value,
+    }
