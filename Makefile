@@ -22,6 +22,7 @@ setup: $(STAMP) ## create .venv and install the project with its dev extra
 
 run: $(STAMP) ## set up, generate synthetic data, train a default champion if none, and serve
 	$(BIN)/triage quickstart
+	$(BIN)/triage serve
 
 test: $(STAMP) ## set up, lint, and run the whole test suite
 	$(BIN)/ruff check .

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import typer
 
-from cli import data_cmd, fairness_cmd, model_cmd, quickstart_cmd, synthetic_cmd
+from cli import (
+    data_cmd,
+    fairness_cmd,
+    model_cmd,
+    quickstart_cmd,
+    service_cmd,
+    synthetic_cmd,
+)
 
 app = typer.Typer(
     name="triage",
@@ -31,6 +38,17 @@ app.command("train")(model_cmd.train)
 app.command("score")(model_cmd.score)
 app.command("evaluate")(model_cmd.evaluate)
 app.command("quickstart")(quickstart_cmd.quickstart)
+app.command("serve")(service_cmd.serve)
+
+users_app = typer.Typer(help="Users of the service and their API tokens.", no_args_is_help=True)
+users_app.command("add")(service_cmd.users_add)
+users_app.command("list")(service_cmd.users_list)
+users_app.command("revoke")(service_cmd.users_revoke)
+app.add_typer(users_app, name="users")
+
+audit_app = typer.Typer(help="The service's tamper-evident audit trail.", no_args_is_help=True)
+audit_app.command("verify")(service_cmd.audit_verify)
+app.add_typer(audit_app, name="audit")
 
 
 if __name__ == "__main__":  # pragma: no cover

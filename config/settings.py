@@ -46,6 +46,30 @@ class Settings(BaseSettings):
     fairness_gate_min_coverage: float = Field(0.8, gt=0, le=1)
     fairness_gate_max_ratio: float = Field(1.25, gt=1)
 
+    # Retraining (`triage retrain`): a challenger replaces the champion only if, on the same
+    # held-out rows, it passes every gate and is no worse than the champion beyond these margins.
+    retrain_max_auc_loss: float = Field(0.01, ge=0, le=1)
+    retrain_max_calibration_increase: float = Field(0.01, ge=0, le=1)
+
+    # Monitoring (`triage monitor`, docs/monitoring.md).
+    monitor_min_n: int = Field(200, ge=1, description="Fewest contacts in a month to judge it.")
+    monitor_alpha: float = Field(0.05, gt=0, lt=1, description="Level for Holm-adjusted p-values.")
+
+    # The service (`triage serve`).
+    host: str = Field("127.0.0.1", description="Address `triage serve` binds by default.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `triage serve` binds by default.")
+    max_batch: int = Field(1000, ge=1, le=10_000, description="Most contacts per batch request.")
+    flag_high_risk_band: int = Field(
+        8,
+        ge=1,
+        le=20,
+        description="Substantive band from which NFA, signpost or more-info is flagged.",
+    )
+    db_pool_size: int = Field(10, ge=1, le=100, description="Connections per service process.")
+    db_busy_timeout_seconds: float = Field(
+        30.0, gt=0, description="SQLite: how long a write waits for another to finish."
+    )
+
     @property
     def mlflow_uri(self) -> str:
         """The MLflow tracking URI: the override, else SQLite under ``home``."""
@@ -55,6 +79,11 @@ class Settings(BaseSettings):
     def mlflow_artifacts(self) -> Path:
         """Where MLflow writes artifacts (never ``./mlruns`` of the working directory)."""
         return self.home.resolve() / "mlartifacts"
+
+    @property
+    def database_uri(self) -> str:
+        """The service database URL: the override, else SQLite ``triage.db`` under ``home``."""
+        return self.database_url or f"sqlite:///{self.home.resolve() / 'triage.db'}"
 
     @property
     def data_dir(self) -> Path:

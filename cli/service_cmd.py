@@ -1,0 +1,166 @@
+"""`triage serve`, `triage users ...` and `triage audit verify`: the service and its database.
+
+Every command that opens the database first brings its schema up to date, so a fresh
+``TRIAGE_HOME`` needs no setup step. Heavy imports happen inside the commands.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from service.auth.schemas import Caller
+    from service.db import Database
+
+ROLES = ("duty_worker", "team_leader", "data_team", "admin")
+T = TypeVar("T")
+
+
+def serve(
+    host: str = typer.Option(
+        None, "--host", help="Address to bind (default TRIAGE_HOST, 127.0.0.1)."
+    ),
+    port: int = typer.Option(
+        None, "--port", min=1, max=65535, help="Port (default TRIAGE_PORT, 8000)."
+    ),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
+) -> None:
+    """Run the HTTP service (OpenAPI document at /docs and /openapi.json)."""
+    import uvicorn
+
+    from config import get_settings
+    from service.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings)
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        access_log=False,  # the service logs one line per request, without query strings
+        log_config=log_config(),
+    )
+
+
+def log_config() -> dict:
+    """Uvicorn's logging configuration plus the service's own logger."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["triage"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
+def users_add(
+    name: str = typer.Argument(
+        ..., metavar="NAME", help="A unique name (letters, digits, . _ @ -)."
+    ),
+    role: str = typer.Option(..., "--role", help=f"One of: {', '.join(ROLES)}."),
+) -> None:
+    """Create a user and print their API token once (only its hash is stored)."""
+    from service.auth.schemas import Role
+    from service.auth.service import add_user
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"must be one of {', '.join(ROLES)}", param_hint="--role")
+    db = _open()
+    try:
+        with db.write() as session:
+            token = _domain(lambda: add_user(session, name, Role(role), by=_cli_caller()))
+    finally:
+        db.dispose()
+    typer.echo(token)
+    typer.echo(f"Created {role} {name}. This token is shown once; keep it safe.", err=True)
+
+
+def users_list() -> None:
+    """List users, their roles, and whether their token is revoked."""
+    from service.auth.service import list_users
+
+    db = _open()
+    try:
+        with db.read() as session:
+            users = list_users(session)
+    finally:
+        db.dispose()
+    if not users:
+        typer.echo("No users yet: add one with `triage users add NAME --role ROLE`.")
+    for user in users:
+        state = f"revoked {user.revoked_at:%Y-%m-%d %H:%M}" if user.revoked_at else "active"
+        typer.echo(f"{user.name}\t{user.role}\t{state}\tcreated {user.created_at:%Y-%m-%d %H:%M}")
+
+
+def users_revoke(
+    name: str = typer.Argument(..., metavar="NAME", help="The user to revoke."),
+) -> None:
+    """Revoke a user's token at once; their past actions stay attributed to them."""
+    from service.auth.service import revoke_user
+
+    db = _open()
+    try:
+        with db.write() as session:
+            user = _domain(lambda: revoke_user(session, name, by=_cli_caller()))
+    finally:
+        db.dispose()
+    typer.echo(f"Revoked {user.name} ({user.role}).")
+
+
+def audit_verify() -> None:
+    """Check the audit chain; exit 1 naming the first altered or missing entry."""
+    from service.audit.service import verify
+
+    db = _open()
+    try:
+        with db.read() as session:
+            result = verify(session)
+    finally:
+        db.dispose()
+    if not result.ok:
+        typer.echo(result.describe(), err=True)
+        raise typer.Exit(1)
+    typer.echo(result.describe())
+
+
+def _open(settings: Settings | None = None) -> Database:
+    """The settings' database, its schema brought up to date first."""
+    from config import get_settings
+    from service.db import open_database
+    from service.migrate import upgrade_engine
+
+    db = open_database(settings or get_settings())
+    upgrade_engine(db.engine)
+    return db
+
+
+def _cli_caller() -> Caller:
+    """Who the audit trail names for a command run at the terminal."""
+    from service.auth.schemas import Caller, Role
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return Caller(f"cli:{who}", Role.ADMIN)
+
+
+def _domain(action: Callable[[], T]) -> T:
+    """Run a service call; print a domain error's detail and exit 1 instead of a traceback."""
+    from service.errors import DomainError
+
+    try:
+        return action()
+    except DomainError as error:
+        detail = error.detail
+        if isinstance(detail, list):  # field errors
+            detail = "; ".join(f"{e['loc'][-1]} {e['msg']}" for e in detail)
+        typer.echo(f"Error: {detail}", err=True)
+        raise typer.Exit(1) from None

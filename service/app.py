@@ -1,0 +1,83 @@
+"""The application factory: ``create_app()`` (uvicorn: ``service.app:create_app --factory``).
+
+Nothing happens at import. The lifespan brings the database schema up to date, opens the
+engine, and loads the registry's champion once; routes get both from ``app.state``. Without a
+champion the service still starts: ``/health`` and scoring answer 503 until one is registered
+and the service restarted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from config.settings import Settings, get_settings
+from models.registry import LoadedModel, NoChampionError
+
+logger = logging.getLogger("triage.service")
+
+DESCRIPTION = """\
+Front-door triage decision support for children's social care: **a second opinion, never a
+decision-maker**. Score a contact to get a calibrated risk estimate, its exact explanation and a
+warning when it rests on surface features (age, who called); record the decision taken; team
+leaders review the decisions the service flags.
+
+Every `/v1` route needs `Authorization: Bearer <token>` (`triage users add NAME --role ROLE`).
+Errors are `{"type": ..., "detail": ...}`; every response carries an `X-Request-ID`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, champion: LoadedModel | None = None) -> FastAPI:
+    """Build the service; ``champion`` skips loading from the registry (embedding, tests)."""
+    from service.api import v1
+    from service.errors import register_error_handlers
+    from service.health import router as health_router
+    from service.middleware import RequestContextMiddleware
+
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="triage",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=_lifespan(settings, champion),
+    )
+    app.include_router(health_router)
+    app.include_router(v1)
+    register_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def _lifespan(settings: Settings, champion: LoadedModel | None):
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from service.db import open_database
+        from service.migrate import upgrade_engine
+
+        db = open_database(settings)
+        try:
+            upgrade_engine(db.engine)
+            app.state.settings = settings
+            app.state.db = db
+            app.state.champion = champion or load_champion_or_none(settings)
+            yield
+        finally:
+            db.dispose()
+
+    return lifespan
+
+
+def load_champion_or_none(settings: Settings) -> LoadedModel | None:
+    """The registry's champion, or None (logged) when there is none yet."""
+    from models.registry import load_champion
+
+    try:
+        loaded = load_champion(settings)
+    except NoChampionError as error:
+        logger.warning("starting without a model: %s", error)
+        return None
+    logger.info("loaded %s version %s (run %s)", loaded.name, loaded.version, loaded.run_id)
+    return loaded

@@ -1,0 +1,140 @@
+"""Append to the audit chain inside the caller's transaction, and verify the whole chain."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.audit.chain import canonical_json, entry_hash
+from service.audit.tables import GENESIS_HASH, AuditEvent, AuditHead
+from service.db import utcnow
+
+if TYPE_CHECKING:
+    from service.auth.schemas import Caller
+
+VERIFY_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One thing to record: what was done to which entity, with which model."""
+
+    action: str
+    entity: str
+    entity_id: str
+    details: dict[str, Any] = field(default_factory=dict)
+    model_version: str | None = None
+
+
+def append(
+    session: Session,
+    by: Caller,
+    action: str,
+    entity: str,
+    entity_id: str,
+    details: dict[str, Any] | None = None,
+    *,
+    model_version: str | None = None,
+) -> AuditEvent:
+    """Add one entry after the chain's head, in the same transaction as the change it records."""
+    entry = Entry(action, entity, entity_id, details or {}, model_version)
+    return append_all(session, by, [entry])[0]
+
+
+def append_all(session: Session, by: Caller, entries: list[Entry]) -> list[AuditEvent]:
+    """Add entries in order after the chain's head (one lock for all of them)."""
+    # Locking the head row serialises appends across processes (SQLite already serialises
+    # writes); populate_existing re-reads it even if this session loaded it in an earlier
+    # transaction.
+    query = select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    head = session.scalars(query.execution_options(populate_existing=True)).one()
+    events, at = [], utcnow()
+    for entry in entries:
+        fields = {
+            "seq": head.seq + 1,
+            "at": at,
+            "actor": by.name,
+            "action": entry.action,
+            "entity": entry.entity,
+            "entity_id": entry.entity_id,
+            "model_version": entry.model_version,
+            "request_id": by.request_id,
+            "details": canonical_json(entry.details),
+            "prev_hash": head.hash,
+        }
+        event = AuditEvent(**fields, hash=entry_hash(**fields))
+        head.seq, head.hash = event.seq, event.hash
+        events.append(event)
+    session.add_all(events)
+    return events
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of checking the chain: how many entries, and the first broken one."""
+
+    ok: bool
+    checked: int
+    first_broken_seq: int | None = None
+    action: str | None = None
+    entity: str | None = None
+    entity_id: str | None = None
+    reason: str | None = None
+
+    def describe(self) -> str:
+        """One line for people."""
+        if self.ok:
+            return f"{self.checked} entries verified"
+        where = f"entry {self.first_broken_seq}"
+        if self.action is not None:
+            where += f" ({self.action} {self.entity} {self.entity_id})"
+        return f"audit chain broken at {where}: {self.reason}"
+
+
+def verify(session: Session) -> VerifyResult:
+    """Recompute every hash in order; report the first entry that does not fit the chain."""
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=VERIFY_BATCH)
+    with closing(session.scalars(query)) as events:  # a server-side cursor on PostgreSQL
+        for event in events:
+            problem = _problem(event, expected_seq, prev_hash)
+            if problem is not None:
+                return _broken(event, problem, checked)
+            expected_seq, prev_hash, checked = event.seq + 1, event.hash, checked + 1
+    head = session.get(AuditHead, 1)
+    if head is None or head.seq != checked or head.hash != prev_hash:
+        reason = "the chain's head does not match its last entry (entries removed at the end?)"
+        return VerifyResult(False, checked, checked + 1, reason=reason)
+    return VerifyResult(True, checked)
+
+
+def _problem(event: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
+    if event.seq != expected_seq:
+        return f"expected entry {expected_seq} here (entries removed?)"
+    if event.prev_hash != prev_hash:
+        return "its previous hash does not match the entry before it"
+    recomputed = entry_hash(
+        seq=event.seq,
+        at=event.at,
+        actor=event.actor,
+        action=event.action,
+        entity=event.entity,
+        entity_id=event.entity_id,
+        model_version=event.model_version,
+        request_id=event.request_id,
+        details=event.details,
+        prev_hash=event.prev_hash,
+    )
+    if recomputed != event.hash:
+        return "its contents do not match its hash (the entry was altered)"
+    return None
+
+
+def _broken(event: AuditEvent, reason: str, checked: int) -> VerifyResult:
+    return VerifyResult(
+        False, checked, event.seq, event.action, event.entity, event.entity_id, reason
+    )

@@ -1,0 +1,1 @@
+"""Contacts: validate, score with the champion, store with the model that scored them."""

@@ -1,0 +1,219 @@
+"""The contact record as the API takes it, and the assessment as the API gives it.
+
+:class:`ContactIn` mirrors ``contact-record.schema.json`` (contract version 1): unknown keys are
+errors, every code is checked, integers and booleans must be JSON integers and booleans.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
+
+from data.codes import LEGACY_CONCERNS, Concern, Disability, Ethnicity, ReferralSource, Sex
+from service.decisions.schemas import DecisionOut
+
+CONCERN_CODES: tuple[str, ...] = tuple(c.value for c in Concern) + tuple(LEGACY_CONCERNS)
+ConcernCode = Literal[CONCERN_CODES]  # type: ignore[valid-type]
+CONTACT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+INT64_MAX = 2**63 - 1
+NO_FACTORS = Concern.NO_FACTORS.value
+# The dates a stored timestamp can hold everywhere (the files' readers use pandas' range).
+EARLIEST, LATEST = date(1678, 1, 1), date(2262, 4, 11)
+
+ContactId = Annotated[str, Field(pattern=CONTACT_ID_PATTERN, examples=["C-123"])]
+
+CONTACT_EXAMPLE: dict[str, Any] = {
+    "contact_id": "C-123",
+    "received_at": "2024-05-01T09:30:00+01:00",
+    "child_age_years": 4,
+    "referral_source": "2A",
+    "concerns": ["3B", "16A"],
+    "prior_contacts_12m": 1,
+    "previous_cp_plan": False,
+    "early_help_open": False,
+    "child_sex": "U",
+    "child_ethnicity": "NOBT",
+    "child_disability": "U",
+    "team_id": "north",
+    "narrative": "School reports bruising; mother says there were arguments at home.",
+}
+
+
+class ContactIn(BaseModel):
+    """One front-door contact (contract version 1), as sent for scoring."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [CONTACT_EXAMPLE]})
+
+    contact_id: ContactId
+    received_at: datetime = Field(description="ISO 8601; naive times are Europe/London.")
+    child_age_years: Annotated[int, Strict(), Field(ge=0, le=17, description="Surface field.")]
+    referral_source: ReferralSource = Field(description="CIN referral source; surface field.")
+    concerns: list[ConcernCode] = Field(  # type: ignore[valid-type]
+        json_schema_extra={"uniqueItems": True},
+        description="CIN assessment factor codes; legacy 18A/19A read as 18C/19C.",
+    )
+    prior_contacts_12m: Annotated[int, Strict(), Field(ge=0)]
+    previous_cp_plan: Annotated[bool, Strict()]
+    early_help_open: Annotated[bool, Strict()] = False
+    child_sex: Sex = Sex.UNKNOWN
+    child_ethnicity: Ethnicity = Ethnicity.NOBT
+    child_disability: Disability = Disability.UNKNOWN
+    # Absent means none; null is not a string (as in the contract's JSON Schema).
+    team_id: Annotated[str, Field(min_length=1, max_length=64)] = None  # type: ignore[assignment]
+    narrative: Annotated[str, Field(max_length=10_000)] = None  # type: ignore[assignment]
+
+    @field_validator("received_at", mode="before")
+    @classmethod
+    def _received_at_is_text(cls, value: Any) -> Any:
+        if not isinstance(value, str | datetime):
+            raise ValueError("must be an ISO 8601 date-time string")
+        return value
+
+    @field_validator("received_at")
+    @classmethod
+    def _received_at_in_range(cls, value: datetime) -> datetime:
+        if not EARLIEST <= value.date() <= LATEST:
+            raise ValueError(f"must fall between {EARLIEST} and {LATEST}")
+        return value
+
+    @field_validator("prior_contacts_12m")
+    @classmethod
+    def _fits_int64(cls, value: int) -> int:
+        if value > INT64_MAX:
+            raise ValueError("is too large")
+        return value
+
+    @field_validator("concerns")
+    @classmethod
+    def _concerns_consistent(cls, codes: list[str]) -> list[str]:
+        read = [LEGACY_CONCERNS[c].value if c in LEGACY_CONCERNS else c for c in codes]
+        repeated = sorted({c for c in read if read.count(c) > 1})
+        if repeated:
+            raise ValueError(
+                f"repeats {', '.join(repeated)} (legacy codes count as their successor)"
+            )
+        if NO_FACTORS in read and len(read) > 1:
+            raise ValueError("combines 21 (no factors identified) with other codes")
+        return codes
+
+
+class BatchIn(BaseModel):
+    """Several contacts scored together, all or nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contacts: list[ContactIn] = Field(
+        min_length=1, description="1 to TRIAGE_MAX_BATCH (default 1,000) contacts."
+    )
+
+
+# --- the assessment ------------------------------------------------------------------------
+
+
+class ModelRef(BaseModel):
+    """The registered model version that gave an assessment."""
+
+    name: str
+    version: str
+    run_id: str
+
+
+class Risk(BaseModel):
+    """The calibrated probability of need within 12 months, and its band."""
+
+    probability: float = Field(ge=0, le=1)
+    band: int = Field(ge=1)
+    bands: int
+
+
+class Contribution(BaseModel):
+    """One contract field's (or concern code's) exact SHAP contribution, in words too."""
+
+    field: str
+    code: str | None
+    value: bool | int | str
+    shap: float
+    text: str
+
+
+class Explanation(BaseModel):
+    """``base_value + sum(contributions.shap) == model_output`` (log-odds)."""
+
+    method: str
+    output_space: str
+    base_value: float
+    model_output: float
+    contributions: list[Contribution]
+
+
+class BandRange(BaseModel):
+    min: int
+    max: int
+
+
+class SurfaceReliance(BaseModel):
+    """How much of the estimate comes from who the child is and who called."""
+
+    share: float
+    flagged: bool
+    threshold: float
+    fields: list[str]
+    band_if_surface_varied: BandRange
+    text: str
+
+
+class SubstantiveRisk(BaseModel):
+    """The estimate with the surface fields at their neutral (baseline) values."""
+
+    probability: float
+    band: int
+    text: str
+
+
+class Assessment(BaseModel):
+    """The second opinion on one contact (api.md), with the model that gave it."""
+
+    contact_id: str
+    model: ModelRef
+    risk: Risk
+    explanation: Explanation
+    surface_reliance: SurfaceReliance
+    substantive_risk: SubstantiveRisk
+    assessed_at: datetime
+    warnings: list[str] = Field(
+        default_factory=list, description="What was read differently (legacy codes, clock changes)."
+    )
+
+
+class BatchOut(BaseModel):
+    """The assessments of a batch, in the order sent."""
+
+    assessments: list[Assessment]
+
+
+class StoredContact(BaseModel):
+    """A contact as stored: codes normalised, times in UTC."""
+
+    contact_id: str
+    received_at: datetime
+    child_age_years: int
+    referral_source: str
+    concerns: list[str]
+    prior_contacts_12m: int
+    previous_cp_plan: bool
+    early_help_open: bool
+    child_sex: str
+    child_ethnicity: str
+    child_disability: str
+    team_id: str | None
+    narrative: str | None
+
+
+class ContactOut(BaseModel):
+    """A stored contact, its assessment, and its decisions (oldest first; the last is current)."""
+
+    contact: StoredContact
+    assessment: Assessment
+    decisions: list[DecisionOut]

@@ -1,0 +1,207 @@
+"""Score contacts with the champion, store them with their assessments, read them back.
+
+Scoring is idempotent by ``contact_id``: the same canonical body gives back the stored
+assessment, a different one is a conflict. The model runs outside any transaction, once per
+request; the write transaction that stores the result is short.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from models.assess import assess
+from models.registry import LoadedModel
+from service.audit import service as audit
+from service.auth.schemas import Caller
+from service.contacts.canonical import Canonical, canonicalise, to_frame
+from service.contacts.schemas import ContactIn
+from service.contacts.tables import Contact, StoredAssessment
+from service.db import Database, utcnow
+from service.decisions.service import contact_and_assessment, list_decisions
+from service.errors import Conflict, InvalidField
+
+# A concurrent request may store one of ours first; we then re-read and answer as a replay.
+STORE_ATTEMPTS = 3
+
+
+def score_contacts(
+    db: Database,
+    loaded: LoadedModel,
+    contacts: list[ContactIn],
+    *,
+    by: Caller,
+    settings: Settings,
+) -> list[dict[str, Any]]:
+    """Assess and store new contacts, replay stored ones; all or nothing, in request order."""
+    items = [canonicalise(c) for c in contacts]
+    check_batch(items, settings.max_batch)
+    for _ in range(STORE_ATTEMPTS):
+        stored = stored_assessments(db, [i.contact_id for i in items])
+        refuse_conflicts(items, stored)
+        fresh = [i for i in items if i.contact_id not in stored]
+        new = assess_contacts(loaded, fresh, settings) if fresh else []
+        try:
+            store(db, fresh, new, [i for i in items if i.contact_id in stored], by=by)
+        except IntegrityError:
+            continue
+        results = {**{k: v for k, (_, v) in stored.items()}, **{a["contact_id"]: a for a in new}}
+        return [{**results[i.contact_id], "warnings": i.warnings} for i in items]
+    raise Conflict("These contacts were being stored by another request at the same time; retry.")
+
+
+def check_batch(items: list[Canonical], most: int) -> None:
+    """Refuse too many contacts, or one contact_id twice, in one request."""
+    if len(items) > most:
+        raise InvalidField(["body", "contacts"], f"at most {most} contacts per request")
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item.contact_id in seen:
+            loc = ["body", "contacts", index, "contact_id"]
+            raise InvalidField(loc, "repeats an earlier contact_id in this request")
+        seen.add(item.contact_id)
+
+
+def stored_assessments(db: Database, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """For each stored contact among ``ids``: its body hash and its assessment."""
+    with db.read() as session:
+        rows = session.execute(
+            select(Contact.contact_id, Contact.body_sha256, StoredAssessment.assessment)
+            .join(StoredAssessment, StoredAssessment.contact_id == Contact.contact_id)
+            .where(Contact.contact_id.in_(ids))
+        )
+        return {contact_id: (sha, assessment) for contact_id, sha, assessment in rows}
+
+
+def refuse_conflicts(items: list[Canonical], stored: dict[str, tuple[str, Any]]) -> None:
+    """409 naming every contact already stored with a different body."""
+    clashes = [
+        i.contact_id
+        for i in items
+        if i.contact_id in stored and stored[i.contact_id][0] != i.sha256
+    ]
+    if clashes:
+        raise Conflict(
+            f"Already scored with a different body: {', '.join(clashes)}. "
+            "A contact's record cannot change once scored; send it under a new contact_id."
+        )
+
+
+def assess_contacts(
+    loaded: LoadedModel, items: list[Canonical], settings: Settings
+) -> list[dict[str, Any]]:
+    """The champion's assessments of the contacts, with the model and the substantive risk."""
+    records = assess(
+        loaded.model,
+        to_frame([i.body for i in items]),
+        surface_threshold=settings.surface_share_threshold,
+    )
+    model = {"name": loaded.name, "version": loaded.version, "run_id": loaded.run_id}
+    assessed_at = utcnow().isoformat()
+    return [
+        {
+            "contact_id": i.contact_id,
+            "model": model,
+            **r,
+            "assessed_at": assessed_at,
+            "warnings": i.warnings,
+        }
+        for i, r in zip(items, records, strict=True)
+    ]
+
+
+def store(
+    db: Database,
+    fresh: list[Canonical],
+    assessments: list[dict[str, Any]],
+    replayed: list[Canonical],
+    *,
+    by: Caller,
+) -> None:
+    """Store new contacts with their assessments and audit every score, in one transaction."""
+    with db.write() as session:
+        pairs = sorted(zip(fresh, assessments, strict=True), key=lambda p: p[0].contact_id)
+        session.add_all(contact_row(item, by) for item, _ in pairs)
+        session.flush()
+        session.add_all(assessment_row(a) for _, a in pairs)
+        entries = [score_entry(item, a) for item, a in pairs] + [
+            audit.Entry(
+                "contact.score_replayed", "contact", i.contact_id, {"body_sha256": i.sha256}
+            )
+            for i in replayed
+        ]
+        audit.append_all(session, by, entries)
+        session.commit()
+
+
+def contact_row(item: Canonical, by: Caller) -> Contact:
+    """The table row of a canonical contact."""
+    return Contact(
+        contact_id=item.contact_id,
+        body=item.text,
+        body_sha256=item.sha256,
+        received_at=item.received_at,
+        child_age_years=item.body["child_age_years"],
+        referral_source=item.body["referral_source"],
+        team_id=item.body["team_id"],
+        created_by=by.name,
+        created_at=utcnow(),
+    )
+
+
+def assessment_row(a: dict[str, Any]) -> StoredAssessment:
+    """The table row of an assessment, with the model that gave it."""
+    return StoredAssessment(
+        contact_id=a["contact_id"],
+        model_name=a["model"]["name"],
+        model_version=a["model"]["version"],
+        model_run_id=a["model"]["run_id"],
+        probability=a["risk"]["probability"],
+        band=a["risk"]["band"],
+        bands=a["risk"]["bands"],
+        surface_share=a["surface_reliance"]["share"],
+        surface_flagged=a["surface_reliance"]["flagged"],
+        substantive_probability=a["substantive_risk"]["probability"],
+        substantive_band=a["substantive_risk"]["band"],
+        assessment=a,
+        assessed_at=utcnow(),
+    )
+
+
+def score_entry(item: Canonical, a: dict[str, Any]) -> audit.Entry:
+    """What the audit trail keeps of a score (no narrative: the body's hash stands for it)."""
+    details = {
+        "body_sha256": item.sha256,
+        "model_name": a["model"]["name"],
+        "model_run_id": a["model"]["run_id"],
+        "probability": a["risk"]["probability"],
+        "band": a["risk"]["band"],
+        "substantive_band": a["substantive_risk"]["band"],
+        "surface_flagged": a["surface_reliance"]["flagged"],
+    }
+    return audit.Entry("contact.scored", "contact", item.contact_id, details, a["model"]["version"])
+
+
+def get_contact(session: Session, contact_id: str, *, by: Caller) -> dict[str, Any]:
+    """A stored contact, its assessment and its decisions; the viewing is audited. Commits."""
+    contact, assessment = contact_and_assessment(session, contact_id)
+    decisions = list_decisions(session, contact_id)
+    audit.append(
+        session, by, "contact.viewed", "contact", contact_id, model_version=assessment.model_version
+    )
+    session.commit()
+    return {
+        "contact": json_body(contact),
+        "assessment": assessment.assessment,
+        "decisions": decisions,
+    }
+
+
+def json_body(contact: Contact) -> dict[str, Any]:
+    """The stored canonical body."""
+    return json.loads(contact.body)

@@ -1,0 +1,1 @@
+"""Front-door decisions on contacts and the one rule that flags them for review."""

@@ -1,0 +1,93 @@
+"""Dependencies the routers declare: settings, database sessions, the model, the caller.
+
+Everything comes from ``app.state`` (built in the lifespan), so nothing is created per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from models.registry import LoadedModel
+from service.auth.schemas import Caller, Role
+from service.auth.service import authenticate
+from service.db import Database
+from service.errors import Forbidden, ModelUnavailable, Unauthorized
+
+bearer = HTTPBearer(
+    auto_error=False, description="A token from `triage users add NAME --role ROLE`."
+)
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    """The app's database."""
+    return request.app.state.db
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """A session for one write transaction; rolled back unless the service commits."""
+    with request.app.state.db.write() as session:
+        yield session
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A session for reads only (never blocks or waits for writers on SQLite)."""
+    with request.app.state.db.read() as session:
+        yield session
+
+
+def get_model(request: Request) -> LoadedModel:
+    """The champion loaded at start-up, or 503."""
+    loaded = request.app.state.champion
+    if loaded is None:
+        raise ModelUnavailable("No champion model is loaded: run `triage train`, then restart.")
+    return loaded
+
+
+def get_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Caller:
+    """The active user holding the bearer token, or 401."""
+    if credentials is None:
+        raise Unauthorized()
+    with request.app.state.db.read() as session:
+        user = authenticate(session, credentials.credentials)
+    if user is None:
+        raise Unauthorized("The token is not valid or has been revoked.")
+    return Caller(user.name, Role(user.role), request.state.request_id)
+
+
+CurrentUser = Annotated[Caller, Depends(get_caller)]
+
+
+def require_roles(*roles: Role) -> Callable[[Caller], Caller]:
+    """A dependency admitting only callers with one of ``roles`` (else 403)."""
+
+    def check(caller: CurrentUser) -> Caller:
+        if caller.role not in roles:
+            raise Forbidden(f"Role {caller.role.value} may not use this route.")
+        return caller
+
+    return check
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SessionDep = Annotated[Session, Depends(get_write_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+ModelDep = Annotated[LoadedModel, Depends(get_model)]
+# Who may use which routes (api.md): least privilege for data_team and admin.
+Worker = Annotated[Caller, Depends(require_roles(Role.DUTY_WORKER, Role.TEAM_LEADER))]
+Leader = Annotated[Caller, Depends(require_roles(Role.TEAM_LEADER))]
+Admin = Annotated[Caller, Depends(require_roles(Role.ADMIN))]

@@ -1,0 +1,203 @@
+"""The review queue: list with filters and keyset pages, claim, assign, resolve."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from service.audit import service as audit
+from service.audit.chain import fingerprint
+from service.auth.schemas import Caller, Role
+from service.auth.service import active_user
+from service.contacts.tables import StoredAssessment
+from service.db import utcnow
+from service.decisions.schemas import DecisionIn
+from service.decisions.service import record_decision, thresholds
+from service.decisions.tables import DecisionRecord
+from service.errors import Conflict, InvalidField, NotFound
+from service.reviews.schemas import ResolveIn, ReviewItem, ReviewPage
+from service.reviews.tables import Review, ReviewFlag
+
+
+@dataclass(frozen=True)
+class ReviewFilters:
+    """Which reviews to list."""
+
+    status: str = "open"
+    team: str | None = None
+    flag: str | None = None
+    age_band: str | None = None
+    assigned_to: str | None = None
+
+
+def list_reviews(
+    session: Session, filters: ReviewFilters, *, limit: int, cursor: str | None
+) -> ReviewPage:
+    """One page of the queue, oldest first."""
+    query = filtered(items_query(), filters).order_by(Review.seq).limit(limit + 1)
+    if cursor is not None:
+        query = query.where(Review.seq > parse_cursor(cursor))
+    rows = session.execute(query).all()
+    items = [to_item(*row) for row in rows[:limit]]
+    more = len(rows) > limit
+    return ReviewPage(items=items, next=str(rows[limit - 1][0].seq) if more else None)
+
+
+def items_query() -> Select[Any]:
+    """Reviews with the decision they review and the assessment it followed."""
+    return (
+        select(Review, DecisionRecord, StoredAssessment)
+        .join(DecisionRecord, DecisionRecord.id == Review.decision_id)
+        .join(StoredAssessment, StoredAssessment.contact_id == Review.contact_id)
+    )
+
+
+def filtered(query: Select[Any], filters: ReviewFilters) -> Select[Any]:
+    """The query narrowed by each filter given."""
+    query = query.where(Review.status == filters.status)
+    if filters.team is not None:
+        query = query.where(Review.team_id == filters.team)
+    if filters.age_band is not None:
+        query = query.where(Review.age_band == filters.age_band)
+    if filters.assigned_to is not None:
+        query = query.where(Review.assigned_to == filters.assigned_to)
+    if filters.flag is not None:
+        flagged = exists().where(
+            ReviewFlag.review_seq == Review.seq, ReviewFlag.code == filters.flag
+        )
+        query = query.where(flagged)
+    return query
+
+
+def parse_cursor(cursor: str) -> int:
+    """The position a page's ``next`` cursor names."""
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise InvalidField(["query", "cursor"], "is not a cursor this API gave")
+    return int(cursor)
+
+
+def get_review(session: Session, review_id: str) -> ReviewItem:
+    """One review, or NotFound."""
+    row = session.execute(items_query().where(Review.id == review_id)).first()
+    if row is None:
+        raise NotFound(f"No review {review_id}.")
+    return to_item(*row)
+
+
+def claim(session: Session, review_id: str, *, by: Caller) -> ReviewItem:
+    """Take a review for yourself (409 if someone else has it). Commits."""
+    review = locked_open(session, review_id)
+    if review.assigned_to not in (None, by.name):
+        raise Conflict(f"Review {review_id} is already claimed by {review.assigned_to}.")
+    if review.assigned_to is None:
+        review.assigned_to, review.claimed_at = by.name, utcnow()
+        audit.append(session, by, "review.claimed", "review", review_id)
+    item = get_review(session, review_id)  # flushes the change first
+    session.commit()
+    return item
+
+
+def assign(session: Session, review_id: str, assignee: str, *, by: Caller) -> ReviewItem:
+    """Give a review to an active team leader (reassigning it if needed). Commits."""
+    review = locked_open(session, review_id)
+    user = active_user(session, assignee)
+    if user is None or user.role != Role.TEAM_LEADER:
+        msg = "must name an active team leader"
+        raise InvalidField(["body", "assignee"], msg, "invalid_assignee")
+    details = {"assignee": assignee, "previous": review.assigned_to}
+    review.assigned_to, review.claimed_at = assignee, utcnow()
+    audit.append(session, by, "review.assigned", "review", review_id, details)
+    item = get_review(session, review_id)  # flushes the change first
+    session.commit()
+    return item
+
+
+def resolve(
+    session: Session, review_id: str, body: ResolveIn, *, by: Caller, settings: Settings
+) -> ReviewItem:
+    """Uphold or overturn; an overturn records the leader's decision. Commits."""
+    review = locked_open(session, review_id)
+    if review.assigned_to not in (None, by.name):
+        raise Conflict(
+            f"Review {review_id} is assigned to {review.assigned_to}; reassign it first."
+        )
+    if body.outcome == "overturned":
+        review.new_decision_id = overturn(session, review, body, by=by, settings=settings)
+    review.status, review.outcome, review.note = "resolved", body.outcome, body.note
+    review.resolved_by, review.resolved_at = by.name, utcnow()
+    review.assigned_to = review.assigned_to or by.name
+    details = {
+        "outcome": body.outcome,
+        "note": fingerprint(body.note),
+        "new_decision_id": review.new_decision_id,
+    }
+    audit.append(session, by, "review.resolved", "review", review_id, details)
+    item = get_review(session, review_id)  # flushes the change first
+    session.commit()
+    return item
+
+
+def overturn(
+    session: Session, review: Review, body: ResolveIn, *, by: Caller, settings: Settings
+) -> str:
+    """Record the leader's decision in their name (flagged, but never queued again)."""
+    assert body.decision is not None  # ResolveIn requires it for an overturn
+    decision = DecisionIn(
+        decision=body.decision, reasons=body.reasons, note=body.note, review_by=body.review_by
+    )
+    record, _ = record_decision(
+        session,
+        review.contact_id,
+        decision,
+        by=by,
+        rule=thresholds(settings),
+        source="review_overturn",
+    )
+    return record.id
+
+
+def locked_open(session: Session, review_id: str) -> Review:
+    """The review, locked for update; NotFound, or Conflict once resolved."""
+    review = session.scalars(select(Review).where(Review.id == review_id).with_for_update()).first()
+    if review is None:
+        raise NotFound(f"No review {review_id}.")
+    if review.status != "open":
+        raise Conflict(f"Review {review_id} is already resolved ({review.outcome}).")
+    return review
+
+
+def to_item(review: Review, decision: DecisionRecord, assessment: StoredAssessment) -> ReviewItem:
+    """The API shape of a review."""
+    return ReviewItem(
+        review_id=review.id,
+        contact_id=review.contact_id,
+        decision_id=decision.id,
+        decision=decision.decision,
+        reasons=decision.reasons,
+        decided_by=decision.decided_by,
+        decided_at=decision.decided_at,
+        flags=review.flags,
+        risk={
+            "probability": assessment.probability,
+            "band": assessment.band,
+            "bands": assessment.bands,
+            "substantive_band": assessment.substantive_band,
+            "surface_share": assessment.surface_share,
+            "surface_flagged": assessment.surface_flagged,
+        },
+        status=review.status,
+        team_id=review.team_id,
+        age_band=review.age_band,
+        created_at=review.created_at,
+        assigned_to=review.assigned_to,
+        claimed_at=review.claimed_at,
+        outcome=review.outcome,
+        note=review.note,
+        resolved_by=review.resolved_by,
+        resolved_at=review.resolved_at,
+        new_decision_id=review.new_decision_id,
+    )

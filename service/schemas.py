@@ -1,0 +1,80 @@
+"""Schemas every domain shares: the error answers and their OpenAPI documentation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: a machine-readable type and a human-readable detail."""
+
+    type: str = Field(examples=["not_found"])
+    detail: Any = Field(None, examples=["No contact C-123."])
+
+
+class FieldError(BaseModel):
+    """One bad field: where it is, what is wrong (the value sent is never echoed)."""
+
+    loc: list[str | int] = Field(examples=[["body", "concerns", 0]])
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """A 422 answer naming each bad field."""
+
+    type: str = Field("validation_error", examples=["validation_error"])
+    detail: list[FieldError]
+
+
+_EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
+    401: (
+        "No valid bearer token.",
+        {"type": "unauthorized", "detail": "A valid bearer token is required."},
+    ),
+    403: (
+        "The caller's role may not use this route.",
+        {"type": "forbidden", "detail": "Role data_team may not use this route."},
+    ),
+    404: ("Not found.", {"type": "not_found", "detail": "No contact C-123."}),
+    409: (
+        "Conflicts with what is stored.",
+        {"type": "conflict", "detail": "Contact C-123 was scored with a different body."},
+    ),
+    422: (
+        "The request is invalid; each bad field is named.",
+        {
+            "type": "validation_error",
+            "detail": [
+                {
+                    "loc": ["body", "child_age_years"],
+                    "msg": "Input should be less than or equal to 17",
+                    "type": "less_than_equal",
+                }
+            ],
+        },
+    ),
+    503: (
+        "No champion model is loaded.",
+        {"type": "model_unavailable", "detail": "No champion model is loaded: run `triage train`."},
+    ),
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the given error statuses, with a schema and an example each."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        description, example = _EXAMPLES[status]
+        model = ValidationErrorOut if status == 422 else ErrorOut
+        responses[status] = {
+            "model": model,
+            "description": description,
+            "content": {"application/json": {"example": example}},
+        }
+    return responses
+
+
+AUTHENTICATED = (401, 403)

@@ -1,0 +1,24 @@
+"""Every service table, imported in one place so the metadata is complete (migrations, tests)."""
+
+from __future__ import annotations
+
+from service.audit.tables import AuditEvent, AuditHead
+from service.auth.tables import User
+from service.contacts.tables import Contact, StoredAssessment
+from service.db import Base
+from service.decisions.tables import DecisionRecord
+from service.reviews.tables import Review, ReviewFlag
+
+metadata = Base.metadata
+
+__all__ = [
+    "AuditEvent",
+    "AuditHead",
+    "Contact",
+    "DecisionRecord",
+    "Review",
+    "ReviewFlag",
+    "StoredAssessment",
+    "User",
+    "metadata",
+]

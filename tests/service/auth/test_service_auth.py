@@ -1,0 +1,107 @@
+"""Bearer tokens and roles on every route; the `triage users` commands."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from cli.main import app as cli
+from service.auth.tables import User
+
+runner = CliRunner()
+CONTACT = {
+    "contact_id": "C-1",
+    "received_at": "2024-05-01T09:30:00Z",
+    "child_age_years": 6,
+    "referral_source": "2A",
+    "concerns": [],
+    "prior_contacts_12m": 0,
+    "previous_cp_plan": False,
+}
+# Every /v1 route of the contract (and the additions), with a body where it takes one.
+ROUTES = [
+    ("POST", "/v1/contacts/score", CONTACT),
+    ("POST", "/v1/contacts/score/batch", {"contacts": [CONTACT]}),
+    ("GET", "/v1/contacts/C-1", None),
+    ("POST", "/v1/contacts/C-1/decision", {"decision": "nfa"}),
+    ("GET", "/v1/reviews", None),
+    ("GET", "/v1/reviews/R-1", None),
+    ("POST", "/v1/reviews/R-1/claim", None),
+    ("POST", "/v1/reviews/R-1/assign", {"assignee": "leader"}),
+    ("POST", "/v1/reviews/R-1", {"outcome": "upheld", "note": "x"}),
+    ("GET", "/v1/audit/verify", None),
+    ("GET", "/v1/me", None),
+]
+ALLOWED = {
+    "/v1/contacts": {"worker", "leader"},
+    "/v1/reviews": {"leader"},
+    "/v1/audit": {"admin"},
+    "/v1/me": {"worker", "leader", "data", "admin"},
+}
+
+
+def allowed(path: str) -> set[str]:
+    return next(users for prefix, users in ALLOWED.items() if path.startswith(prefix))
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_every_v1_route_needs_a_valid_token(client, auth, method, path, body):
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic abc"}):
+        response = client.request(method, path, json=body, headers=headers)
+        assert response.status_code == 401, (path, headers)
+        assert response.json()["type"] == "unauthorized"
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_roles_not_allowed_on_a_route_get_403(client, auth, method, path, body):
+    for user in set(auth) - allowed(path) - {"worker2", "leader2"}:
+        response = client.request(method, path, json=body, headers=auth[user])
+        assert response.status_code == 403, (path, user)
+        assert response.json()["type"] == "forbidden"
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_roles_allowed_on_a_route_get_past_authorisation(client, auth, method, path, body):
+    for user in allowed(path):
+        response = client.request(method, path, json=body, headers=auth[user])
+        assert response.status_code not in (401, 403), (path, user, response.text)
+
+
+def test_me_names_the_tokens_user(client, auth):
+    assert client.get("/v1/me", headers=auth["data"]).json() == {
+        "name": "data",
+        "role": "data_team",
+    }
+
+
+def test_the_users_commands_add_list_and_revoke(client, app, settings):
+    added = runner.invoke(cli, ["users", "add", "sam", "--role", "team_leader"])
+    assert added.exit_code == 0, added.output
+    token = added.stdout.strip()
+    assert len(token) >= 40 and "\n" not in token
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/v1/me", headers=headers).json() == {"name": "sam", "role": "team_leader"}
+    with app.state.db.read() as session:
+        [user] = session.scalars(select(User).where(User.name == "sam"))
+    assert user.token_hash == hashlib.sha256(token.encode()).hexdigest()  # the hash, not the token
+    listed = runner.invoke(cli, ["users", "list"])
+    assert listed.exit_code == 0 and "sam\tteam_leader\tactive" in listed.stdout
+    assert token not in listed.stdout
+    revoked = runner.invoke(cli, ["users", "revoke", "sam"])
+    assert revoked.exit_code == 0
+    assert client.get("/v1/me", headers=headers).status_code == 401
+    assert "sam\tteam_leader\trevoked" in runner.invoke(cli, ["users", "list"]).stdout
+
+
+def test_user_names_are_unique_forever_and_roles_checked(client, settings):
+    assert runner.invoke(cli, ["users", "add", "sam", "--role", "admin"]).exit_code == 0
+    assert runner.invoke(cli, ["users", "revoke", "sam"]).exit_code == 0
+    again = runner.invoke(cli, ["users", "add", "sam", "--role", "admin"])
+    assert again.exit_code == 1 and "already exists" in again.output
+    assert runner.invoke(cli, ["users", "add", "kim", "--role", "boss"]).exit_code == 2
+    assert runner.invoke(cli, ["users", "add", "no spaces", "--role", "admin"]).exit_code == 1
+    assert runner.invoke(cli, ["users", "revoke", "nobody"]).exit_code == 1

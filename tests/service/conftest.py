@@ -1,0 +1,177 @@
+"""Service test fixtures: one small champion per session, a fresh database per test.
+
+The ``backend`` parameter runs each API test on SQLite and on PostgreSQL. PostgreSQL needs
+``TRIAGE_TEST_POSTGRES_URL`` (a superuser URL, e.g.
+``postgresql+psycopg://postgres:triage@127.0.0.1:5432/postgres``); each test creates its own
+database through it and drops it afterwards. Unset, the PostgreSQL cases are skipped (CI always
+sets it); set but unreachable, they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from config.settings import Settings, get_settings
+from data.io import write_contacts
+from data.synthetic import GeneratorConfig, generate
+from service.app import create_app
+from service.auth.schemas import Caller, Role
+from service.auth.service import add_user
+from training.pipeline import train_file
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette would rather its test client used httpx2
+    from fastapi.testclient import TestClient
+
+POSTGRES_ENV = "TRIAGE_TEST_POSTGRES_URL"
+USERS = {
+    "worker": Role.DUTY_WORKER,
+    "worker2": Role.DUTY_WORKER,
+    "leader": Role.TEAM_LEADER,
+    "leader2": Role.TEAM_LEADER,
+    "data": Role.DATA_TEAM,
+    "admin": Role.ADMIN,
+}
+# Heavy substantive concerns, a previous child protection plan and many earlier contacts.
+HIGH_RISK = {
+    "concerns": ["3B", "16A", "17A", "18C", "19C", "11A"],
+    "prior_contacts_12m": 5,
+    "previous_cp_plan": True,
+}
+
+
+@pytest.fixture(scope="session")
+def champion_home(tmp_path_factory) -> Path:
+    """A TRIAGE_HOME whose registry holds one small linear champion (shared, read-only)."""
+    home = tmp_path_factory.mktemp("champion-home")
+    path = home / "data" / "train.csv"
+    write_contacts(generate(GeneratorConfig(rows=3_000, seed=5)), path)
+    result = train_file(path, Settings(home=home), families=("linear",))
+    assert result.champion, "the small test model must pass its gates"
+    return home
+
+
+def postgres_admin_url() -> str | None:
+    """The PostgreSQL superuser URL tests create databases through, if configured."""
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+def fresh_postgres_database(admin_url: str) -> Iterator[str]:
+    """Create an empty database, yield its URL, drop it."""
+    name = f"triage_test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    """The database backend of this test run."""
+    if request.param == "postgresql" and postgres_admin_url() is None:
+        pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL cases skipped (CI always sets it)")
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, tmp_path) -> Iterator[str]:
+    """A fresh, empty database of the backend under test."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'service.db'}"
+    else:
+        yield from fresh_postgres_database(postgres_admin_url())
+
+
+@pytest.fixture
+def settings(champion_home, database_url, monkeypatch) -> Iterator[Settings]:
+    """Settings (and environment) pointing at the shared champion and the fresh database."""
+    monkeypatch.setenv("TRIAGE_HOME", str(champion_home))
+    monkeypatch.setenv("TRIAGE_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def app(settings):
+    """The service, built as `triage serve` builds it."""
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    """A client of the started app (lifespan run: schema migrated, champion loaded)."""
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def started() -> Callable[[Any], TestClient]:
+    """Start another app under a test client: ``with started(app) as client: ...``."""
+    return TestClient
+
+
+@pytest.fixture
+def auth(app, client) -> dict[str, dict[str, str]]:
+    """Authorization headers of one user per role (two duty workers, two team leaders)."""
+    headers = {}
+    for name, role in USERS.items():
+        with app.state.db.write() as session:
+            token = add_user(session, name, role, by=Caller("cli:test", Role.ADMIN))
+        headers[name] = {"Authorization": f"Bearer {token}"}
+    return headers
+
+
+def contact_body(contact_id: str = "C-1", /, **changes: Any) -> dict[str, Any]:
+    """A valid contact record with a few concerns."""
+    body = {
+        "contact_id": contact_id,
+        "received_at": "2024-05-01T09:30:00+01:00",
+        "child_age_years": 6,
+        "referral_source": "2A",
+        "concerns": ["4B"],
+        "prior_contacts_12m": 0,
+        "previous_cp_plan": False,
+        "team_id": "north",
+    }
+    return {**body, **changes}
+
+
+@pytest.fixture
+def contact() -> Callable[..., dict[str, Any]]:
+    """Build a valid contact record: ``contact("C-2", child_age_years=3)``."""
+    return contact_body
+
+
+@pytest.fixture
+def high_risk() -> dict[str, Any]:
+    """Field values that put a contact's substantive band at the top."""
+    return dict(HIGH_RISK)
+
+
+@pytest.fixture
+def scored(client, auth, contact) -> Callable[..., dict[str, Any]]:
+    """Score a contact as the duty worker and return its assessment."""
+
+    def score(contact_id: str = "C-1", **changes: Any) -> dict[str, Any]:
+        response = client.post(
+            "/v1/contacts/score", json=contact(contact_id, **changes), headers=auth["worker"]
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return score

@@ -1,0 +1,109 @@
+"""Recording decisions: validation, flags end to end, long notes, several decisions over time."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def decide(client, headers, contact_id="C-1", **body):
+    return client.post(f"/v1/contacts/{contact_id}/decision", json=body, headers=headers)
+
+
+def test_a_decision_on_an_unknown_contact_is_404(client, auth):
+    response = decide(client, auth["worker"], "C-404", decision="nfa")
+    assert response.status_code == 404 and response.json()["type"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ({"decision": "close"}, ["body", "decision"]),
+        ({"decision": "nfa", "reasons": ["gut_feeling"]}, ["body", "reasons", 0]),
+        ({"decision": "nfa", "reasons": ["other", "other"]}, ["body", "reasons"]),
+        ({"decision": "nfa", "review_by": "next week"}, ["body", "review_by"]),
+        ({"decision": "nfa", "notes": "typo"}, ["body", "notes"]),
+        ({"reasons": []}, ["body", "decision"]),
+    ],
+)
+def test_an_invalid_decision_is_422_naming_the_field(client, auth, scored, body, loc):
+    scored("C-1")
+    response = client.post("/v1/contacts/C-1/decision", json=body, headers=auth["worker"])
+    assert response.status_code == 422
+    assert [e["loc"] for e in response.json()["detail"]] == [loc]
+
+
+def test_an_nfa_despite_substantive_risk_is_flagged_and_queued(client, auth, scored, high_risk):
+    assessment = scored("C-1", **high_risk)
+    assert assessment["substantive_risk"]["band"] >= 8
+    response = decide(
+        client, auth["worker"], decision="nfa", reasons=["concerns_not_substantiated"]
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["flagged_for_review"] is True and body["review_id"]
+    assert [f["code"] for f in body["flags"]] == ["nfa_despite_substantive_risk"]
+    assert "band 10 of 10" in body["flags"][0]["text"]
+
+
+def test_an_nfa_for_surface_reasons_only_is_flagged(client, auth, scored):
+    scored("C-1", concerns=[])
+    body = decide(
+        client, auth["worker"], decision="nfa", reasons=["child_age", "referral_source"]
+    ).json()
+    assert "nfa_on_surface_features_only" in [f["code"] for f in body["flags"]]
+    assert body["flagged_for_review"] and body["review_id"]
+
+
+def test_an_nfa_on_a_low_substantive_contact_is_not_flagged(client, auth, scored):
+    assessment = scored("C-1", concerns=["4B"], child_age_years=8, referral_source="2A")
+    assert not assessment["surface_reliance"]["flagged"]
+    assert assessment["substantive_risk"]["band"] < 8
+    body = decide(client, auth["worker"], decision="nfa", reasons=["no_concerns_identified"]).json()
+    assert body == {**body, "flagged_for_review": False, "flags": [], "review_id": None}
+
+
+@pytest.mark.parametrize("decision", ["more_information", "signpost"])
+def test_deflecting_a_high_risk_contact_is_flagged_with_its_own_code(
+    client, auth, scored, high_risk, decision
+):
+    scored("C-1", **high_risk)
+    body = decide(
+        client, auth["worker"], decision=decision, reasons=["insufficient_information"]
+    ).json()
+    assert [f["code"] for f in body["flags"]] == [f"{decision}_despite_substantive_risk"]
+    assert body["review_id"]
+
+
+def test_acting_on_a_high_risk_contact_is_not_flagged(client, auth, scored, high_risk):
+    scored("C-1", **high_risk)
+    body = decide(client, auth["leader"], decision="assessment", reasons=["other"]).json()
+    assert body["flags"] == [] and body["review_id"] is None
+
+
+def test_a_long_note_is_stored_whole(client, auth, scored):
+    scored("C-1")
+    note = ("Spoke to the health visitor; ✓ ünïcode. " * 5_000)[:200_000]
+    assert len(note) == 200_000
+    response = decide(client, auth["worker"], decision="early_help", note=note)
+    assert response.status_code == 200
+    [stored] = client.get("/v1/contacts/C-1", headers=auth["worker"]).json()["decisions"]
+    assert stored["note"] == note
+
+
+def test_several_decisions_over_time_newest_last(client, auth, scored):
+    scored("C-1")
+    first = decide(
+        client,
+        auth["worker"],
+        decision="more_information",
+        reasons=["insufficient_information"],
+        note="Asked the school.",
+        review_by="2024-05-15",
+    ).json()
+    second = decide(client, auth["leader"], decision="early_help", reasons=["other"]).json()
+    decisions = client.get("/v1/contacts/C-1", headers=auth["worker"]).json()["decisions"]
+    assert [d["decision_id"] for d in decisions] == [first["decision_id"], second["decision_id"]]
+    assert decisions[0]["review_by"] == "2024-05-15" and decisions[0]["decided_by"] == "worker"
+    assert decisions[1]["review_by"] is None and decisions[1]["decided_by"] == "leader"
+    assert decisions[0]["source"] == "worker" and decisions[0]["note"] == "Asked the school."
+    assert decisions[0]["reasons"] == ["insufficient_information"]

@@ -1,0 +1,78 @@
+"""The schema comes from Alembic migrations, brought up to date by every command."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from typer.testing import CliRunner
+
+from cli.main import app as cli
+from config.settings import Settings
+from service.db import create_engine_for, open_database
+from service.migrate import current_revision, upgrade, upgrade_engine
+from service.tables import metadata
+
+runner = CliRunner()
+
+
+def test_the_migrations_build_exactly_the_tables_of_the_code(database_url, tmp_path):
+    settings = Settings(home=tmp_path, database_url=database_url)
+    upgrade(settings)
+    upgrade(settings)  # a second upgrade is a no-op
+    engine = create_engine_for(settings)
+    try:
+        assert current_revision(engine) == "0001"
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, metadata) == []
+            assert connection.execute(text("SELECT seq FROM audit_head")).scalar_one() == 0
+    finally:
+        engine.dispose()
+
+
+def test_concurrent_upgrades_of_a_fresh_database_all_succeed(database_url, tmp_path):
+    settings = Settings(home=tmp_path, database_url=database_url)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda _: upgrade(settings), range(4)))
+    engine = create_engine_for(settings)
+    try:
+        assert current_revision(engine) == "0001"
+    finally:
+        engine.dispose()
+
+
+def test_a_fresh_home_needs_no_setup_step(tmp_path, monkeypatch):
+    home = tmp_path / "fresh"
+    monkeypatch.setenv("TRIAGE_HOME", str(home))
+    monkeypatch.delenv("TRIAGE_DATABASE_URL", raising=False)
+    from config.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(cli, ["users", "add", "ada", "--role", "admin"])
+        assert result.exit_code == 0, result.output
+        assert (home / "triage.db").exists()
+        db = open_database(get_settings())
+        try:
+            assert "users" in inspect(db.engine).get_table_names()
+            with db.engine.connect() as connection:
+                mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar_one()
+            assert mode == "wal"
+        finally:
+            db.dispose()
+        assert runner.invoke(cli, ["audit", "verify"]).exit_code == 0
+    finally:
+        get_settings.cache_clear()
+
+
+def test_upgrade_engine_on_an_open_database_is_idempotent(tmp_path):
+    db = open_database(Settings(home=tmp_path))
+    try:
+        upgrade_engine(db.engine)
+        upgrade_engine(db.engine)
+        assert current_revision(db.engine) == "0001"
+    finally:
+        db.dispose()

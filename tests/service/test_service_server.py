@@ -1,0 +1,103 @@
+"""A real `triage serve` process: concurrent requests, and state that survives a restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app as cli
+
+runner = CliRunner()
+TRIAGE = Path(sys.executable).with_name("triage")
+STARTUP_SECONDS = 90
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(port: int, env: dict[str, str], log: Path, workers: int = 1) -> subprocess.Popen:
+    """Start `triage serve` and wait until /health answers 200."""
+    command = [str(TRIAGE), "serve", "--port", str(port), "--workers", str(workers)]
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"triage serve exited {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    stop(process)
+    pytest.fail(f"triage serve did not answer within {STARTUP_SECONDS}s:\n{log.read_text()}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.slow
+def test_a_real_server_scores_concurrently_and_keeps_state_across_restarts(
+    settings, tmp_path, contact, high_risk
+):
+    env = {
+        **os.environ,
+        "TRIAGE_HOME": str(settings.home),
+        "TRIAGE_DATABASE_URL": settings.database_uri,
+    }
+    token = runner.invoke(cli, ["users", "add", "amy", "--role", "duty_worker"]).stdout.strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    port, log = free_port(), tmp_path / "serve.log"
+    base = f"http://127.0.0.1:{port}"
+
+    process = start(port, env, log, workers=2)  # two processes share one database
+    try:
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+
+            def score(i: int) -> int:
+                body = contact(f"C-{i}", child_age_years=i % 18)
+                return client.post("/v1/contacts/score", json=body).status_code
+
+            with ThreadPoolExecutor(max_workers=20) as pool:
+                assert list(pool.map(score, range(40))) == [200] * 40
+            client.post("/v1/contacts/score", json=contact("C-high", **high_risk))
+            decided = client.post(
+                "/v1/contacts/C-high/decision", json={"decision": "nfa", "note": "n"}
+            )
+            assert decided.status_code == 200 and decided.json()["flagged_for_review"]
+    finally:
+        stop(process)
+    assert "database is locked" not in log.read_text()
+
+    process = start(port, env, log)
+    try:
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+            stored = client.get("/v1/contacts/C-high")
+            assert stored.status_code == 200
+            [decision] = stored.json()["decisions"]
+            assert decision["decision_id"] == decided.json()["decision_id"]
+            assert client.get("/v1/contacts/C-39").status_code == 200
+    finally:
+        stop(process)
+    assert runner.invoke(cli, ["audit", "verify"]).exit_code == 0
+    assert "Traceback" not in log.read_text()
