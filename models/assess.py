@@ -44,6 +44,8 @@ class Batch:
     surface_flagged: np.ndarray
     band_min: np.ndarray
     band_max: np.ndarray
+    substantive_probability: np.ndarray  # with age and source at their neutral values
+    substantive_band: np.ndarray
 
 
 def assess_batch(
@@ -69,6 +71,9 @@ def assess_batch(
     )
     share = np.divide(surface, total, out=np.zeros_like(surface), where=total > 0)
     band_min, band_max = band_range_if_surface_varied(model, matrix, raw)
+    # The estimate on substantive grounds: the surface fields' contributions removed, i.e. age
+    # and referral source set to their neutral (SHAP baseline) values.
+    substantive = model.calibrate(raw - sum(field_shap[name] for name in SURFACE_FIELDS))
     return Batch(
         probability=probability,
         band=model.band(probability),
@@ -82,6 +87,8 @@ def assess_batch(
         surface_flagged=share > surface_threshold,
         band_min=band_min,
         band_max=band_max,
+        substantive_probability=substantive,
+        substantive_band=model.band(substantive),
     )
 
 
@@ -159,6 +166,11 @@ def assess(
                     "band_if_surface_varied": {"min": band_min, "max": band_max},
                     "text": surface_text(share, flagged, band_min, band_max),
                 },
+                "substantive_risk": substantive_risk(
+                    float(batch.substantive_probability[i]),
+                    int(batch.substantive_band[i]),
+                    model.bands,
+                ),
             }
         )
     return records
@@ -272,6 +284,18 @@ def field_text(name: str, value: Any, shap: float) -> str:
         state = "Open" if value else "Not open"
         return f"{state} to early help: {effect}"
     raise ValueError(f"no text for field {name!r}")
+
+
+def substantive_risk(probability: float, band: int, bands: int) -> dict[str, Any]:
+    """The estimate on the concerns and history alone, with a sentence saying so."""
+    return {
+        "probability": probability,
+        "band": band,
+        "text": (
+            "On the concerns and history alone (the child's age and the referral source set to "
+            f"neutral values), the estimate is {probability:.0%}, band {band} of {bands}."
+        ),
+    }
 
 
 def surface_text(share: float, flagged: bool, band_min: int, band_max: int) -> str:

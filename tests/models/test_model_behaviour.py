@@ -10,7 +10,7 @@ from scipy.special import expit
 from data.codes import Concern
 from data.contract import FIELD_BY_NAME
 from models import features as F
-from models.assess import NOT_REPORTED, assess, assess_batch
+from models.assess import NOT_REPORTED, SURFACE_FIELDS, assess, assess_batch
 
 SUBSTANTIVE_CODES = [c.value for c in Concern if c is not Concern.NO_FACTORS]
 
@@ -172,3 +172,22 @@ def test_protected_characteristics_are_not_model_columns():
 def test_unknown_source_is_named(contacts):
     with pytest.raises(ValueError, match="ZZ"):
         F.build_matrix(contacts.head(2).assign(referral_source="ZZ"))
+
+
+def test_substantive_risk_removes_the_surface_contributions(model, contacts):
+    rows = random_rows(contacts, 40, seed=7)
+    for record in assess(model, rows):
+        contributions = record["explanation"]["contributions"]
+        surface = sum(c["shap"] for c in contributions if c["field"] in SURFACE_FIELDS)
+        expected = model.calibrate(np.array([record["explanation"]["model_output"] - surface]))[0]
+        assert record["substantive_risk"]["probability"] == pytest.approx(expected, abs=1e-12)
+        assert record["substantive_risk"]["band"] == model.band(np.array([expected]))[0]
+
+
+def test_linear_substantive_risk_ignores_who_the_child_is_and_who_called(linear_model, contacts):
+    rows = random_rows(contacts, 40, seed=8)
+    baseline = assess_batch(linear_model, rows).substantive_probability
+    varied = rows.assign(child_age_years=14, referral_source="9")
+    np.testing.assert_allclose(
+        assess_batch(linear_model, varied).substantive_probability, baseline, atol=1e-12
+    )
