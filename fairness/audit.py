@@ -238,7 +238,8 @@ def audit_contract(
         if intersections:
             for a, b in combinations(singles, 2):
                 cell, dropped = intersect(a, b, min_n=min_n)
-                groupings.append(cell)
+                if cell.labels:  # every cell may be under the minimum size in small data
+                    groupings.append(cell)
                 suppressed += dropped
             caveats.append(INTERSECTION_CAVEAT.format(min_n=min_n, suppressed=suppressed))
         found, by_band = decisions_findings(

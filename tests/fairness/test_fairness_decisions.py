@@ -135,3 +135,11 @@ def test_default_audits_skip_what_the_data_cannot_support(fair_extract):
     report = audit_contract(frame, intersections=False)
     assert report.settings["audits"] == ["decisions"]
     assert any("workload audit was skipped" in c for c in report.caveats)
+
+
+def test_small_data_with_every_intersection_suppressed_still_audits(shortcut_extract):
+    small = shortcut_extract.head(120)
+    report = audit_contract(small, audits=["decisions"], min_n=30)
+    assert report.findings
+    attributes = {f.attribute for f in report.findings}
+    assert "age_band" in attributes and "referral_source" in attributes
