@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     # outcomes are mostly observed (docs/fairness.md).
     fairness_gate_min_coverage: float = Field(0.8, gt=0, le=1)
     fairness_gate_max_ratio: float = Field(1.25, gt=1)
+    fairness_min_n: int = Field(30, ge=1, description="Fewest in a denominator for a verdict.")
 
     # Retraining (`triage retrain`): a challenger replaces the champion only if, on the same
     # held-out rows, it passes every gate and is no worse than the champion beyond these margins.

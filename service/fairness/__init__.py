@@ -1,0 +1,1 @@
+"""The fairness audit of the service's own stored contacts and decisions."""
