@@ -53,6 +53,7 @@ def test_the_openapi_document_describes_every_route_with_its_errors(client):
         ("post", "/v1/reviews/{review_id}/claim"),
         ("post", "/v1/reviews/{review_id}/assign"),
         ("get", "/v1/audit/verify"),
+        ("get", "/v1/fairness/report"),
         ("get", "/v1/me"),
     }
     assert {(m, p) for p, ops in paths.items() for m in ops} == expected
