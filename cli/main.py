@@ -11,6 +11,8 @@ from cli import (
     data_cmd,
     fairness_cmd,
     model_cmd,
+    models_cmd,
+    monitor_cmd,
     quickstart_cmd,
     service_cmd,
     synthetic_cmd,
@@ -38,6 +40,14 @@ app.command("train")(model_cmd.train)
 app.command("score")(model_cmd.score)
 app.command("evaluate")(model_cmd.evaluate)
 app.command("quickstart")(quickstart_cmd.quickstart)
+app.command("retrain")(models_cmd.retrain)
+app.command("monitor")(monitor_cmd.monitor)
+models_app = typer.Typer(help="Registered versions and the champion alias.", no_args_is_help=True)
+models_app.command("list")(models_cmd.list_models)
+models_app.command("promote")(models_cmd.promote)
+models_app.command("rollback")(models_cmd.rollback)
+models_app.command("history")(models_cmd.history)
+app.add_typer(models_app, name="models")
 app.command("serve")(service_cmd.serve)
 
 users_app = typer.Typer(help="Users of the service and their API tokens.", no_args_is_help=True)
