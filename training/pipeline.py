@@ -102,7 +102,7 @@ def _strategy_row(strategy: str, count: int, result: Evaluation) -> dict[str, An
         for g in result.groups:
             row[f"mean_ratio[{g['attribute']}={g['group']}]"] = g["truth_mean_ratio"]
         ratios = [g["truth_mean_ratio"] for g in result.groups if g["n"] >= 100]
-        row["worst_group_mean_error"] = float(max(abs(r - 1) for r in ratios))
+        row["worst_group_mean_error"] = float(max((abs(r - 1) for r in ratios), default=np.nan))
     return row
 
 
@@ -227,13 +227,14 @@ def train_file(
     }
     if register:
         progress("logging to MLflow and registering")
-        _log_and_register(result, frame, data_info, settings)
+        log_and_register(result, frame, data_info, settings)
     return result
 
 
-def _log_and_register(
+def log_and_register(
     result: TrainResult, frame: pd.DataFrame, data_info: dict[str, Any], settings: Settings
 ) -> None:
+    """Log a trained result to MLflow, register it, and give it the alias if its gates pass."""
     import mlflow
 
     from models import registry
