@@ -7,6 +7,7 @@ from service.auth.tables import User
 from service.contacts.tables import Contact, StoredAssessment
 from service.db import Base
 from service.decisions.tables import DecisionRecord
+from service.outcomes.tables import OutcomeRecord
 from service.reviews.tables import Review, ReviewFlag
 
 metadata = Base.metadata
@@ -16,6 +17,7 @@ __all__ = [
     "AuditHead",
     "Contact",
     "DecisionRecord",
+    "OutcomeRecord",
     "Review",
     "ReviewFlag",
     "StoredAssessment",

@@ -16,6 +16,7 @@ from service.migrate import current_revision, upgrade, upgrade_engine
 from service.tables import metadata
 
 runner = CliRunner()
+HEAD = "0002"  # the latest migration
 
 
 def test_the_migrations_build_exactly_the_tables_of_the_code(database_url, tmp_path):
@@ -24,7 +25,7 @@ def test_the_migrations_build_exactly_the_tables_of_the_code(database_url, tmp_p
     upgrade(settings)  # a second upgrade is a no-op
     engine = create_engine_for(settings)
     try:
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == HEAD
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, metadata) == []
@@ -39,7 +40,7 @@ def test_concurrent_upgrades_of_a_fresh_database_all_succeed(database_url, tmp_p
         list(pool.map(lambda _: upgrade(settings), range(4)))
     engine = create_engine_for(settings)
     try:
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == HEAD
     finally:
         engine.dispose()
 
@@ -73,6 +74,32 @@ def test_upgrade_engine_on_an_open_database_is_idempotent(tmp_path):
     try:
         upgrade_engine(db.engine)
         upgrade_engine(db.engine)
-        assert current_revision(db.engine) == "0001"
+        assert current_revision(db.engine) == HEAD
     finally:
         db.dispose()
+
+
+def test_upgrading_an_existing_store_keeps_its_data(tmp_path):
+    settings = Settings(home=tmp_path)
+    engine = create_engine_for(settings)
+    try:
+        upgrade_engine(engine, "0001")
+        with engine.connect() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (name, role, token_hash, created_at) "
+                    "VALUES ('ada', 'admin', 'x', '2026-01-01 00:00:00')"
+                )
+            )
+            connection.commit()
+    finally:
+        engine.dispose()
+    upgrade(settings)
+    engine = create_engine_for(settings)
+    try:
+        assert current_revision(engine) == HEAD
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT name FROM users")).scalar_one() == "ada"
+        assert "outcomes" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()

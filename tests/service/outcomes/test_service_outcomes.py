@@ -1,0 +1,111 @@
+"""Outcomes in (route and CLI), the store out as a contract extract, and retraining on it."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from cli.main import app as cli
+from config.settings import Settings
+from data.io import read_contacts
+from data.synthetic import GeneratorConfig, generate
+from training.retrain import retrain_file
+
+runner = CliRunner()
+
+
+def test_outcome_route_roles_errors_and_corrections(client, auth, scored):
+    scored("C-1")
+    url = "/v1/contacts/C-1/outcome"
+    assert client.post(url, json={"outcome_need_12m": True}).status_code == 401
+    assert (
+        client.post(url, json={"outcome_need_12m": True}, headers=auth["worker"]).status_code == 403
+    )
+    missing = client.post(
+        "/v1/contacts/C-9/outcome", json={"outcome_need_12m": True}, headers=auth["data"]
+    )
+    assert missing.status_code == 404 and missing.json()["type"] == "not_found"
+    bad = client.post(url, json={"outcome_need_12m": "maybe"}, headers=auth["data"])
+    assert bad.status_code == 422
+    assert client.post(url, json={"outcome": True}, headers=auth["data"]).status_code == 422
+    first = client.post(url, json={"outcome_need_12m": True}, headers=auth["data"])
+    assert first.status_code == 200 and first.json()["outcome_need_12m"] is True
+    again = client.post(url, json={"outcome_need_12m": False}, headers=auth["data"])
+    assert again.json()["outcome_need_12m"] is False
+
+
+def as_contact(row: pd.Series) -> dict:
+    """A generated row as the API's contact JSON."""
+    return {
+        "contact_id": row["contact_id"],
+        "received_at": row["received_at"].isoformat(),
+        "child_age_years": int(row["child_age_years"]),
+        "referral_source": row["referral_source"],
+        "concerns": [c for c in row["concerns"].split(";") if c],
+        "prior_contacts_12m": int(row["prior_contacts_12m"]),
+        "previous_cp_plan": bool(row["previous_cp_plan"]),
+        "early_help_open": bool(row["early_help_open"]),
+        "child_sex": row["child_sex"],
+        "child_ethnicity": row["child_ethnicity"],
+        "child_disability": row["child_disability"],
+        "team_id": row["team_id"],
+    }
+
+
+def test_round_trip_service_export_retrain(client, auth, settings, tmp_path):
+    history = generate(GeneratorConfig(rows=400, seed=61))
+    contacts = [as_contact(row) for _, row in history.iterrows()]
+    response = client.post(
+        "/v1/contacts/score/batch", json={"contacts": contacts}, headers=auth["worker"]
+    )
+    assert response.status_code == 200, response.text
+    for _, row in history.iterrows():
+        decision = {"decision": row["decision"], "reasons": ["other"], "note": "generated"}
+        url = f"/v1/contacts/{row['contact_id']}/decision"
+        assert client.post(url, json=decision, headers=auth["worker"]).status_code == 200
+    observed = history[history["outcome_need_12m"].notna()]
+    outcomes = tmp_path / "outcomes.csv"
+    observed[["contact_id", "outcome_need_12m"]].assign(
+        outcome_need_12m=observed["outcome_need_12m"].map({True: "true", False: "false"})
+    ).to_csv(outcomes, index=False)
+    result = runner.invoke(cli, ["outcomes", "import", str(outcomes)])
+    assert result.exit_code == 0, result.output
+
+    exported = tmp_path / "export.csv"
+    result = runner.invoke(cli, ["export", "--out", str(exported)])
+    assert result.exit_code == 0, result.output
+    extract = read_contacts(exported)
+    assert len(extract) == 400
+    merged = extract.merge(history, on="contact_id", suffixes=("", "_generated"))
+    assert (merged["decision"] == merged["decision_generated"]).all()
+    assert (merged["concerns"] == merged["concerns_generated"]).all()
+    known = merged["outcome_need_12m_generated"].notna()
+    assert (
+        merged.loc[known, "outcome_need_12m"] == merged.loc[known, "outcome_need_12m_generated"]
+    ).all()
+    assert merged.loc[~known, "outcome_need_12m"].isna().all()
+    assert extract["narrative"].isna().all() and extract["decision_note"].isna().all()
+
+    # Retrain on the service's own history, in a copy of the registry so other tests keep theirs.
+    home = tmp_path / "registry"
+    shutil.copytree(settings.home, home)
+    retrained = retrain_file(exported, Settings(home=home), families=("linear",))
+    assert retrained.challenger.version is not None
+    assert retrained.champion_version == "1"
+
+
+def test_outcome_import_names_bad_rows_and_stores_nothing(client, scored, tmp_path):
+    scored("C-1")
+    path = tmp_path / "outcomes.csv"
+    path.write_text("contact_id,outcome_need_12m\nC-1,true\nC-1,perhaps\n")
+    result = runner.invoke(cli, ["outcomes", "import", str(path)])
+    assert result.exit_code == 1
+    assert "row 2, column outcome_need_12m: 'perhaps'" in result.output
+    path.write_text("contact_id,outcome_need_12m\nC-1,true\nC-404,false\n")
+    result = runner.invoke(cli, ["outcomes", "import", str(path)])
+    assert result.exit_code == 1 and "C-404" in result.output
+    exported = tmp_path / "export.csv"
+    assert runner.invoke(cli, ["export", "--out", str(exported)]).exit_code == 0
+    assert read_contacts(exported)["outcome_need_12m"].isna().all()  # nothing was stored
