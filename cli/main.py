@@ -13,6 +13,7 @@ from cli import (
     model_cmd,
     models_cmd,
     monitor_cmd,
+    outcomes_cmd,
     quickstart_cmd,
     service_cmd,
     synthetic_cmd,
@@ -49,6 +50,10 @@ models_app.command("rollback")(models_cmd.rollback)
 models_app.command("history")(models_cmd.history)
 app.add_typer(models_app, name="models")
 app.command("serve")(service_cmd.serve)
+app.command("export")(outcomes_cmd.export)
+outcomes_app = typer.Typer(help="Outcomes recorded when they become known.", no_args_is_help=True)
+outcomes_app.command("import")(outcomes_cmd.import_outcomes)
+app.add_typer(outcomes_app, name="outcomes")
 
 users_app = typer.Typer(help="Users of the service and their API tokens.", no_args_is_help=True)
 users_app.command("add")(service_cmd.users_add)

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     db_busy_timeout_seconds: float = Field(
         30.0, gt=0, description="SQLite: how long a write waits for another to finish."
     )
+
+    # The pages (/ui): signed session cookies. Unset in development, a random key per process.
+    secret_key: SecretStr | None = Field(
+        None, description="Signs the pages' session cookies; required in production."
+    )
+    cookie_secure: bool | None = Field(
+        None, description="Mark cookies Secure; unset means yes except on http://localhost."
+    )
+    session_hours: float = Field(8.0, gt=0, le=24, description="How long a page sign-in lasts.")
 
     @property
     def mlflow_uri(self) -> str:

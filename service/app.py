@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, *, champion: LoadedModel | None
     from service.errors import register_error_handlers
     from service.health import router as health_router
     from service.middleware import RequestContextMiddleware
+    from service.ui import install_ui
 
     settings = settings or get_settings()
     app = FastAPI(
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, *, champion: LoadedModel | None
     )
     app.include_router(health_router)
     app.include_router(v1)
+    install_ui(app, settings)
     register_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     return app

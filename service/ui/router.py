@@ -1,0 +1,456 @@
+"""The pages under ``/ui``: another face of the same services as the JSON routes.
+
+Each handler parses a form into the API's schema, calls the same service function as its JSON
+route, and renders a template or redirects (post/redirect/get). Rules live in the services.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from service.auth.schemas import Caller, Role
+from service.auth.service import active_user, authenticate, list_users
+from service.contacts import service as contacts
+from service.contacts.schemas import CONTACT_ID_PATTERN, ContactIn
+from service.decisions import service as decisions
+from service.decisions.flags import FlagCode
+from service.decisions.schemas import DecisionIn
+from service.deps import DatabaseDep, ReadSessionDep, SessionDep, SettingsDep
+from service.errors import Conflict, DomainError, InvalidField, NotFound
+from service.fairness import service as fairness
+from service.reviews import service as reviews
+from service.reviews.schemas import ResolveIn
+from service.ui import forms, session
+from service.ui.chart import waterfall
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+HOME = {
+    Role.DUTY_WORKER: "/ui/contacts/new",
+    Role.TEAM_LEADER: "/ui/reviews",
+    Role.DATA_TEAM: "/ui/fairness",
+}
+WORKERS = (Role.DUTY_WORKER, Role.TEAM_LEADER)
+LEADERS = (Role.TEAM_LEADER,)
+READERS = (Role.TEAM_LEADER, Role.DATA_TEAM)
+# A new form starts at the contract's defaults: not known, never the first item of a list.
+NEW_CONTACT = {"concerns": [], "child_sex": "U", "child_ethnicity": "NOBT", "child_disability": "U"}
+
+
+class PageError(Exception):
+    """A page answered with an error page (403, 404, 409 ...)."""
+
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.title, self.message = status, title, message
+
+
+class LoginRequired(Exception):
+    """No signed-in user: go to the sign-in page, then come back."""
+
+    def __init__(self, back: str) -> None:
+        super().__init__(back)
+        self.back = back
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A template rendered with the caller, the CSRF token and the code lists."""
+    page = session.load(request)
+    caller = getattr(request.state, "page_caller", None)
+    context |= {"caller": caller, "csrf": page.csrf if page else "", "choices": forms.CHOICES}
+    context |= {"reason_labels": forms.REASON_LABELS, "home": home_of(caller)}
+    templates = request.app.state.ui_templates
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def home_of(caller: Caller | None) -> str:
+    """Where a user starts."""
+    return HOME.get(caller.role, "/ui/login") if caller else "/ui/login"
+
+
+def see_other(url: str) -> RedirectResponse:
+    """Post/redirect/get."""
+    return RedirectResponse(url, status_code=303)
+
+
+def page_user(*roles: Role) -> Callable[..., Caller]:
+    """A dependency: the signed-in, active user with one of ``roles`` (else login or 403)."""
+
+    def check(request: Request, db: DatabaseDep) -> Caller:
+        page = session.load(request)
+        if page is None or page.user is None:
+            back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            raise LoginRequired(back)
+        with db.read() as read:
+            user = active_user(read, page.user)
+        if user is None:
+            raise LoginRequired(request.url.path)
+        caller = Caller(user.name, Role(user.role), request.state.request_id)
+        request.state.page_caller = caller
+        if caller.role not in roles:
+            raise PageError(403, "You cannot open this page", "Your role does not allow it.")
+        return caller
+
+    return check
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, if its CSRF token matches the session's (else 403)."""
+    form = await request.form()
+    if not session.csrf_ok(session.load(request), form.get(session.CSRF_FIELD)):
+        raise PageError(
+            403, "This form has expired", "Go back, reload the page and send the form again."
+        )
+    return form
+
+
+Form = Annotated[FormData, Depends(checked_form)]
+Worker = Annotated[Caller, Depends(page_user(*WORKERS))]
+Leader = Annotated[Caller, Depends(page_user(*LEADERS))]
+Reader = Annotated[Caller, Depends(page_user(*READERS))]
+
+
+# --- sign in and out -------------------------------------------------------------------------
+
+
+@router.get("")
+def start(request: Request, db: DatabaseDep) -> RedirectResponse:
+    """Send a visitor to their first page (signing in first if need be)."""
+    page = session.load(request)
+    if page is not None and page.user is not None:
+        with db.read() as read:
+            user = active_user(read, page.user)
+        if user is not None and Role(user.role) in HOME:
+            return see_other(HOME[Role(user.role)])
+    return see_other("/ui/login")
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "") -> HTMLResponse:
+    """The sign-in form (starts an anonymous session for its CSRF token)."""
+    page = session.load(request) or session.new()
+    response = render_login(request, page, next, {})
+    session.save(request, response, page)
+    return response
+
+
+def render_login(
+    request: Request, page: session.PageSession, back: str, errors: dict[str, str]
+) -> HTMLResponse:
+    """The sign-in page with a given session's token."""
+    templates = request.app.state.ui_templates
+    context = {"caller": None, "csrf": page.csrf, "next": safe_next(back), "errors": errors}
+    context["home"] = "/ui/login"
+    status = 401 if errors else 200
+    return templates.TemplateResponse(request, "login.html", context, status_code=status)
+
+
+def safe_next(back: str) -> str:
+    """Only a page of this service to go back to after signing in."""
+    return back if back.startswith("/ui/") and not back.startswith("//") else ""
+
+
+@router.post("/login")
+def login(request: Request, db: DatabaseDep, form: Form) -> Response:
+    """Sign in with an API token; a new session (and CSRF token) on success."""
+    token = str(form.get("token") or "").strip()
+    with db.read() as read:
+        user = authenticate(read, token) if token else None
+    back = str(form.get("next") or "")
+    if user is None:
+        message = "Token: enter your API token" if not token else "Token: not valid or revoked"
+        page = session.load(request) or session.new()
+        return render_login(request, page, back, {"token": message})
+    response = see_other(safe_next(back) or HOME.get(Role(user.role), "/ui/login"))
+    session.save(request, response, session.new(user.name))
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, form: Form) -> RedirectResponse:
+    """Sign out."""
+    response = see_other("/ui/login")
+    session.clear(request, response)
+    return response
+
+
+# --- contacts --------------------------------------------------------------------------------
+
+
+@router.get("/contacts/new")
+def new_contact(request: Request, caller: Worker) -> HTMLResponse:
+    """The contact form."""
+    return render(request, "contact_new.html", values=dict(NEW_CONTACT), errors={})
+
+
+@router.post("/contacts/new")
+def score_contact(
+    request: Request, caller: Worker, db: DatabaseDep, settings: SettingsDep, form: Form
+) -> Response:
+    """Score a contact as ``POST /v1/contacts/score`` does, then show its second opinion."""
+    body = forms.contact_input(form)
+    values = {**body, **{k: form.get(k) for k in ("child_age_years", "prior_contacts_12m")}}
+    values |= {k: form.get(k) for k in forms.CONTACT_BOOLS}
+    contact, errors = forms.validate(ContactIn, body, forms.CONTACT_LABELS)
+    if contact is not None:
+        try:
+            model = request.app.state.champion
+            if model is None:
+                raise PageError(503, "No model is loaded", "Ask the data team to register one.")
+            contacts.score_contacts(db, model, [contact], by=caller, settings=settings)
+            return see_other(f"/ui/contacts/{contact.contact_id}")
+        except (Conflict, InvalidField) as error:
+            errors = domain_messages(error, "contact_id", forms.CONTACT_LABELS)
+    return render(request, "contact_new.html", 422, values=values, errors=errors)
+
+
+def domain_messages(error: DomainError, field: str, labels: dict[str, str]) -> dict[str, str]:
+    """A service's refusal as a message next to the field it names (else ``field``)."""
+    if isinstance(error, InvalidField):
+        return forms.messages(error.detail, labels)
+    return {field: f"{labels.get(field, field)}: {error.detail}"}
+
+
+@router.get("/contacts/{contact_id}")
+def contact_page(
+    request: Request, caller: Worker, db_session: SessionDep, contact_id: str, decision: str = ""
+) -> HTMLResponse:
+    """A contact's second opinion and its decisions, as ``GET /v1/contacts/{id}`` gives them."""
+    return render_contact(request, db_session, contact_id, caller, recorded=decision)
+
+
+def render_contact(
+    request: Request,
+    db_session: Any,
+    contact_id: str,
+    caller: Caller,
+    *,
+    recorded: str = "",
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The contact page, with the decision form as typed and its errors."""
+    found = stored_contact(db_session, contact_id, caller)
+    latest = found["decisions"][-1] if found["decisions"] else None
+    context = {
+        **found,
+        "chart": waterfall(found["assessment"]["explanation"]),
+        "recorded": latest if latest and latest.decision_id == recorded else None,
+        "values": values or {"reasons": []},
+        "errors": errors or {},
+    }
+    return render(request, "contact.html", 422 if errors else 200, **context)
+
+
+def stored_contact(db_session: Any, contact_id: str, caller: Caller) -> dict[str, Any]:
+    """The stored contact (its viewing audited), or a 404 page."""
+    if not re.fullmatch(CONTACT_ID_PATTERN, contact_id):
+        raise PageError(404, "Contact not found", "No contact has that ID.")
+    try:
+        return contacts.get_contact(db_session, contact_id, by=caller)
+    except NotFound as error:
+        raise PageError(404, "Contact not found", str(error.detail)) from error
+
+
+@router.post("/contacts/{contact_id}/decision")
+def decide(
+    request: Request,
+    caller: Worker,
+    db_session: SessionDep,
+    settings: SettingsDep,
+    contact_id: str,
+    form: Form,
+) -> Response:
+    """Record a decision as ``POST /v1/contacts/{id}/decision`` does; show its flags at once."""
+    body = forms.decision_input(form)
+    decision, errors = forms.validate(DecisionIn, body, forms.DECISION_LABELS)
+    if decision is None:
+        return render_contact(request, db_session, contact_id, caller, values=body, errors=errors)
+    try:
+        recorded = decisions.decide(db_session, contact_id, decision, by=caller, settings=settings)
+    except NotFound as error:
+        raise PageError(404, "Contact not found", str(error.detail)) from error
+    return see_other(f"/ui/contacts/{contact_id}?decision={recorded.decision_id}")
+
+
+# --- reviews ---------------------------------------------------------------------------------
+
+
+@router.get("/reviews")
+def review_queue(request: Request, caller: Leader, db_session: ReadSessionDep) -> HTMLResponse:
+    """The review queue with filters, as ``GET /v1/reviews`` lists it."""
+    query = request.query_params
+    errors: dict[str, str] = {}
+    allowed = {
+        "status": ("open", "resolved"),
+        "flag": tuple(f.value for f in FlagCode),
+        "age_band": tuple(v for v, _ in forms.CHOICES["age_band"]),
+    }
+    chosen: dict[str, str | None] = {}
+    for name, values in allowed.items():
+        value = query.get(name) or None
+        if value is not None and value not in values:
+            errors[name] = f"{name.replace('_', ' ').capitalize()}: choose one of the list"
+            value = None
+        chosen[name] = value
+    team = (query.get("team") or "").strip()[:64] or None
+    filters = reviews.ReviewFilters(
+        status=chosen["status"] or "open",
+        team=team,
+        flag=chosen["flag"],
+        age_band=chosen["age_band"],
+    )
+    cursor = query.get("cursor") or None
+    try:
+        found = reviews.list_reviews(db_session, filters, limit=50, cursor=cursor)
+    except InvalidField:
+        found = reviews.list_reviews(db_session, filters, limit=50, cursor=None)
+    values = {"status": filters.status, "team": team or "", **chosen}
+    values["status"] = filters.status
+    return render(
+        request,
+        "reviews.html",
+        422 if errors else 200,
+        page=found,
+        values=values,
+        errors=errors,
+        leaders=leaders(db_session),
+    )
+
+
+def leaders(db_session: Any) -> list[str]:
+    """The active team leaders a review may be assigned to."""
+    return [
+        u.name
+        for u in list_users(db_session)
+        if u.role == Role.TEAM_LEADER.value and u.revoked_at is None
+    ]
+
+
+@router.get("/reviews/{review_id}")
+def review_page(
+    request: Request, caller: Leader, db_session: SessionDep, review_id: str
+) -> HTMLResponse:
+    """One review: the contact, its assessment, the worker's decision, and the resolve form."""
+    return render_review(request, db_session, review_id, caller)
+
+
+def render_review(
+    request: Request,
+    db_session: Any,
+    review_id: str,
+    caller: Caller,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The review page, with the resolve form as typed and its errors."""
+    try:
+        item = reviews.get_review(db_session, review_id)
+    except NotFound as error:
+        raise PageError(404, "Review not found", str(error.detail)) from error
+    found = stored_contact(db_session, item.contact_id, caller)
+    reviewed = next(d for d in found["decisions"] if d.decision_id == item.decision_id)
+    context = {
+        **found,
+        "item": item,
+        "reviewed": reviewed,
+        "chart": waterfall(found["assessment"]["explanation"]),
+        "leaders": leaders(db_session),
+        "values": values or {"reasons": []},
+        "errors": errors or {},
+    }
+    return render(request, "review.html", 422 if errors and status == 200 else status, **context)
+
+
+@router.post("/reviews/{review_id}/claim")
+def claim(request: Request, caller: Leader, db_session: SessionDep, review_id: str, form: Form):
+    """Claim a review, as ``POST /v1/reviews/{id}/claim`` does."""
+    try:
+        reviews.claim(db_session, review_id, by=caller)
+    except NotFound as error:
+        raise PageError(404, "Review not found", str(error.detail)) from error
+    except Conflict as error:
+        db_session.rollback()
+        return render_review(
+            request, db_session, review_id, caller, errors={"claim": str(error.detail)}, status=409
+        )
+    return see_other(f"/ui/reviews/{review_id}")
+
+
+@router.post("/reviews/{review_id}/assign")
+def assign(request: Request, caller: Leader, db_session: SessionDep, review_id: str, form: Form):
+    """Assign a review to a team leader, as ``POST /v1/reviews/{id}/assign`` does."""
+    assignee = str(form.get("assignee") or "").strip()
+    try:
+        reviews.assign(db_session, review_id, assignee, by=caller)
+    except NotFound as error:
+        raise PageError(404, "Review not found", str(error.detail)) from error
+    except (Conflict, InvalidField) as error:
+        db_session.rollback()
+        errors = domain_messages(error, "assignee", {"assignee": "Assign to"})
+        return render_review(request, db_session, review_id, caller, errors=errors, status=422)
+    return see_other(f"/ui/reviews/{review_id}")
+
+
+@router.post("/reviews/{review_id}")
+def resolve(
+    request: Request,
+    caller: Leader,
+    db_session: SessionDep,
+    settings: SettingsDep,
+    review_id: str,
+    form: Form,
+):
+    """Uphold or overturn, as ``POST /v1/reviews/{id}`` does."""
+    body = forms.decision_input(form, with_outcome=True)
+    typed = {**body, "decision": form.get("decision"), "reasons": form.getlist("reasons")}
+    resolution, errors = forms.validate(ResolveIn, body, forms.DECISION_LABELS)
+    if resolution is None:
+        return render_review(request, db_session, review_id, caller, values=typed, errors=errors)
+    try:
+        reviews.resolve(db_session, review_id, resolution, by=caller, settings=settings)
+    except NotFound as error:
+        raise PageError(404, "Review not found", str(error.detail)) from error
+    except Conflict as error:
+        db_session.rollback()
+        errors = {"outcome": f"Outcome: {error.detail}"}
+        return render_review(
+            request, db_session, review_id, caller, values=typed, errors=errors, status=409
+        )
+    return see_other(f"/ui/reviews/{review_id}")
+
+
+# --- fairness --------------------------------------------------------------------------------
+
+
+@router.get("/fairness")
+def fairness_page(
+    request: Request, caller: Reader, db_session: ReadSessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    """The latest fairness audit of the stored decisions, as ``GET /v1/fairness/report``."""
+    report = fairness.fairness_report(db_session, min_n=settings.fairness_min_n)
+    return render(request, "fairness.html", report=report)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+async def page_error(request: Request, exc: Exception) -> Response:
+    """An error page in the service's layout."""
+    assert isinstance(exc, PageError)
+    context = {"title": exc.title, "message": exc.message}
+    return render(request, "error.html", exc.status, **context)
+
+
+async def login_required(request: Request, exc: Exception) -> Response:
+    """To the sign-in page, coming back afterwards."""
+    assert isinstance(exc, LoginRequired)
+    return see_other(f"/ui/login?next={quote(exc.back, safe='')}")

@@ -1,0 +1,113 @@
+"""The pages' signed session cookie: who is signed in, and the CSRF token every form carries.
+
+The cookie holds only a user name and a random CSRF token, signed (not encrypted) with
+``TRIAGE_SECRET_KEY``. It is HttpOnly and SameSite=Lax, and Secure unless the page is served on
+http://localhost (or as ``TRIAGE_COOKIE_SECURE`` says). Each request re-reads the user, so a
+revoked user is signed out at once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.requests import Request
+from starlette.responses import Response
+
+from config.settings import Settings
+
+logger = logging.getLogger("triage.service")
+COOKIE = "triage_session"
+CSRF_FIELD = "csrf_token"
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+class MissingSecretKey(RuntimeError):
+    """Production without ``TRIAGE_SECRET_KEY``."""
+
+
+@dataclass(frozen=True)
+class PageSession:
+    """What the cookie says: the signed-in user (if any) and the CSRF token."""
+
+    csrf: str
+    user: str | None = None
+
+
+def secret_key(settings: Settings) -> str:
+    """The signing key; a random one per process in development, none at all in production."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    if settings.environment == "production":
+        raise MissingSecretKey("Set TRIAGE_SECRET_KEY: production refuses to sign sessions.")
+    logger.warning("TRIAGE_SECRET_KEY is unset: page sign-ins last only as long as this process")
+    return secrets.token_urlsafe(32)
+
+
+def serializer(key: str) -> URLSafeTimedSerializer:
+    """The signer of session cookies."""
+    return URLSafeTimedSerializer(key, salt="triage.ui.session")
+
+
+def load(request: Request) -> PageSession | None:
+    """The request's valid session, or None."""
+    raw = request.cookies.get(COOKIE)
+    if not raw:
+        return None
+    settings: Settings = request.app.state.settings
+    try:
+        data = request.app.state.ui_signer.loads(raw, max_age=settings.session_hours * 3600)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("csrf"), str):
+        return None
+    user = data.get("user")
+    return PageSession(csrf=data["csrf"], user=user if isinstance(user, str) else None)
+
+
+def new(user: str | None = None) -> PageSession:
+    """A fresh session with a new CSRF token."""
+    return PageSession(csrf=secrets.token_urlsafe(32), user=user)
+
+
+def save(request: Request, response: Response, session: PageSession) -> None:
+    """Set the signed cookie on ``response``."""
+    settings: Settings = request.app.state.settings
+    value = request.app.state.ui_signer.dumps({"csrf": session.csrf, "user": session.user})
+    response.set_cookie(
+        COOKIE,
+        value,
+        max_age=int(settings.session_hours * 3600),
+        path="/ui",
+        httponly=True,
+        samesite="lax",
+        secure=secure(request, settings),
+    )
+
+
+def clear(request: Request, response: Response) -> None:
+    """Remove the cookie."""
+    response.delete_cookie(
+        COOKIE,
+        path="/ui",
+        httponly=True,
+        samesite="lax",
+        secure=secure(request, request.app.state.settings),
+    )
+
+
+def secure(request: Request, settings: Settings) -> bool:
+    """Whether cookies are marked Secure: the setting, else all but plain-HTTP localhost."""
+    if settings.cookie_secure is not None:
+        return settings.cookie_secure
+    return request.url.scheme == "https" or request.url.hostname not in LOOPBACK
+
+
+def csrf_ok(session: PageSession | None, sent: object) -> bool:
+    """Whether a form's CSRF token matches its session's."""
+    if session is None or not isinstance(sent, str) or not sent:
+        return False
+    return hmac.compare_digest(session.csrf.encode(), sent.encode())

@@ -1,0 +1,3 @@
+import { initAll } from "/ui/static/govuk/govuk-frontend.min.js";
+
+initAll();
