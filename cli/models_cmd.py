@@ -40,7 +40,9 @@ def retrain(
     settings = get_settings()
     families = ("linear",) if linear_only else ("linear", "tree")
     try:
-        result = retrain_file(data, settings, families=families, progress=_progress())
+        result = retrain_file(
+            data, settings, families=families, progress=_progress(), on_promotion=_audit_hook()
+        )
     except ValueError as error:
         typer.echo(f"Error: could not train a challenger on {data}: {error}", err=True)
         raise typer.Exit(2) from error
@@ -119,7 +121,9 @@ def promote(
     from training.promotion import promote as promote_version
 
     try:
-        event = promote_version(get_settings(), version, force=force, reason=reason)
+        event = promote_version(
+            get_settings(), version, force=force, reason=reason, on_promotion=_audit_hook()
+        )
     except PromotionError as error:
         typer.echo(f"Refused: {error}", err=True)
         raise typer.Exit(1) from error
@@ -136,7 +140,7 @@ def rollback(
     from training.promotion import rollback as rollback_champion
 
     try:
-        event = rollback_champion(get_settings(), reason=reason)
+        event = rollback_champion(get_settings(), reason=reason, on_promotion=_audit_hook())
     except PromotionError as error:
         typer.echo(f"Refused: {error}", err=True)
         raise typer.Exit(1) from error
@@ -161,3 +165,20 @@ def history(
     for e in events:
         change = f"version {e['version']} (was {e['previous']})"
         typer.echo(f"{e['at']}  {e['action']:<10} {change}: {e['reason']}")
+
+
+def _audit_hook():
+    """A promotion hook that logs the change and appends it to the service's audit trail."""
+    from cli.service_cmd import _cli_caller, _open
+    from service.audit.service import record_champion_change
+    from training.promotion import log_promotion
+
+    def hook(event):
+        log_promotion(event)
+        db = _open()
+        try:
+            record_champion_change(db, dict(event), by=_cli_caller())
+        finally:
+            db.dispose()
+
+    return hook

@@ -24,7 +24,11 @@ ALERTS_SHOWN = 10
 
 def monitor(
     data: Path = typer.Option(
-        ..., "--data", exists=True, dir_okay=False, help="Contacts, .csv or .parquet."
+        None,
+        "--data",
+        exists=True,
+        dir_okay=False,
+        help="Contacts, .csv or .parquet (default: the service's own store).",
     ),
     out: Path = typer.Option(..., "--out", help="Where to write the JSON report."),
     html: Path | None = typer.Option(None, "--html", help="Also write a self-contained HTML page."),
@@ -44,7 +48,7 @@ def monitor(
         None, "--alpha", min=0.0, max=1.0, help="Level of Holm-adjusted p (TRIAGE_MONITOR_ALPHA)."
     ),
 ) -> None:
-    """Monitor a file of contacts against the champion: drift, decisions, workload, performance.
+    """Monitor contacts (a file, or the service's store) against the champion, month by month.
 
     Months are calendar months of `received_at` in Europe/London. If the file has no
     `probability` column, the reference version scores it. See docs/monitoring.md.
@@ -56,14 +60,21 @@ def monitor(
     from monitoring.registry import load_reference, record_summary
 
     settings = get_settings()
-    if data.suffix.lower() not in (".csv", ".parquet"):
+    if data is not None and data.suffix.lower() not in (".csv", ".parquet"):
         raise typer.BadParameter(BAD_SUFFIX, param_hint="--data")
     try:
         reference = load_reference(settings, version=version)
     except (NoChampionError, LookupError) as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(2) from error
-    frame = _read(data)
+    reviews = None
+    if data is None:
+        frame, reviews = _stored()
+    else:
+        frame = _read(data)
+    if frame.empty:
+        typer.echo("Error: there are no contacts to monitor.", err=True)
+        raise typer.Exit(2)
     if "probability" not in frame.columns:
         frame = _score(frame, settings, reference)
     try:
@@ -71,6 +82,7 @@ def monitor(
             frame,
             reference_profile=reference.profile,
             reference_model=reference.model,
+            reviews=reviews,
             min_n=min_n or settings.monitor_min_n,
             alpha=alpha or settings.monitor_alpha,
             min_auc=settings.gate_min_auc,
@@ -99,6 +111,20 @@ def monitor(
         typer.echo(
             f"Recorded {path} and the monitoring history in version {reference.version}'s card."
         )
+
+
+def _stored() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The service's store as a contract frame with its estimates, and its resolved reviews."""
+    from cli.service_cmd import _open
+    from service.monitoring.service import resolved_reviews
+    from service.outcomes.export import contract_extract
+
+    db = _open()
+    try:
+        with db.read() as session:
+            return contract_extract(session, with_assessment=True), resolved_reviews(session)
+    finally:
+        db.dispose()
 
 
 def _read(path: Path) -> pd.DataFrame:

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         le=20,
         description="Substantive band from which NFA, signpost or more-info is flagged.",
     )
+    model_poll_seconds: float = Field(
+        30.0, ge=0, description="How often the service checks for a new champion (0: never)."
+    )
     db_pool_size: int = Field(10, ge=1, le=100, description="Connections per service process.")
     db_busy_timeout_seconds: float = Field(
         30.0, gt=0, description="SQLite: how long a write waits for another to finish."

@@ -105,6 +105,19 @@ def load_version(settings: Settings, *, version: str | None = None) -> LoadedMod
     )
 
 
+def champion_version(settings: Settings) -> str | None:
+    """The version the ``champion`` alias points at now (None without one); cheap to poll."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    configure(settings)
+    try:
+        found = mlflow.MlflowClient().get_model_version_by_alias(settings.model_name, CHAMPION)
+    except MlflowException:
+        return None
+    return str(found.version)
+
+
 def load_champion(settings: Settings | None = None) -> LoadedModel:
     """Load the version with the ``champion`` alias."""
     from config.settings import get_settings

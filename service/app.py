@@ -2,12 +2,13 @@
 
 Nothing happens at import. The lifespan brings the database schema up to date, opens the
 engine, and loads the registry's champion once; routes get both from ``app.state``. Without a
-champion the service still starts: ``/health`` and scoring answer 503 until one is registered
-and the service restarted.
+champion the service still starts: ``/health`` and scoring answer 503 until one is registered.
+A new champion is picked up without a restart (``service.model_watch``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,6 +59,7 @@ def _lifespan(settings: Settings, champion: LoadedModel | None):
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from service.db import open_database
         from service.migrate import upgrade_engine
+        from service.model_watch import watch_champion
 
         db = open_database(settings)
         try:
@@ -65,7 +67,12 @@ def _lifespan(settings: Settings, champion: LoadedModel | None):
             app.state.settings = settings
             app.state.db = db
             app.state.champion = champion or load_champion_or_none(settings)
+            watch = None
+            if settings.model_poll_seconds > 0:
+                watch = asyncio.create_task(watch_champion(app, settings.model_poll_seconds))
             yield
+            if watch is not None:
+                watch.cancel()
         finally:
             db.dispose()
 

@@ -138,3 +138,19 @@ def _broken(event: AuditEvent, reason: str, checked: int) -> VerifyResult:
     return VerifyResult(
         False, checked, event.seq, event.action, event.entity, event.entity_id, reason
     )
+
+
+def record_champion_change(db: Any, event: dict[str, Any], *, by: Caller) -> None:
+    """Append a change of champion (promotion, rollback, retraining) to the chain. Commits."""
+    details = {k: event.get(k) for k in ("action", "previous", "reason", "forced")}
+    with db.write() as session:
+        append(
+            session,
+            by,
+            "model.champion_changed",
+            "model",
+            f"{event['model']}:{event['version']}",
+            details,
+            model_version=str(event["version"]),
+        )
+        session.commit()

@@ -126,6 +126,18 @@ def started() -> Callable[[Any], TestClient]:
 
 
 @pytest.fixture
+def auth_for() -> Callable[[Any, str], dict[str, str]]:
+    """Headers of a new user of ``app`` with the role of ``USERS[name]``."""
+
+    def make(app: Any, name: str) -> dict[str, str]:
+        with app.state.db.write() as session:
+            token = add_user(session, name, USERS[name], by=Caller("cli:test", Role.ADMIN))
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+@pytest.fixture
 def auth(app, client) -> dict[str, dict[str, str]]:
     """Authorization headers of one user per role (two duty workers, two team leaders)."""
     headers = {}

@@ -55,6 +55,7 @@ def test_the_openapi_document_describes_every_route_with_its_errors(client):
         ("get", "/v1/audit/verify"),
         ("get", "/v1/fairness/report"),
         ("post", "/v1/contacts/{contact_id}/outcome"),
+        ("get", "/v1/monitoring/report"),
         ("get", "/v1/me"),
     }
     assert {(m, p) for p, ops in paths.items() for m in ops} == expected

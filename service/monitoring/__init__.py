@@ -1,0 +1,1 @@
+"""The monitoring report of the service's own store."""

@@ -1,0 +1,15 @@
+"""The monitoring report's shape (docs/monitoring.md); further keys pass through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class MonitoringReport(BaseModel):
+    """Alerts (what, where, how strong, since when) and the monthly tables behind them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    alerts: list[dict[str, Any]]

@@ -1,0 +1,44 @@
+"""Feed the store to the pure monitor: contacts, decisions, outcomes, reviews, the reference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from service.errors import ModelUnavailable
+from service.outcomes.export import contract_extract
+from service.reviews.tables import Review
+
+
+def resolved_reviews(session: Session) -> pd.DataFrame:
+    """Each resolved review's contact and outcome (upheld or overturned)."""
+    rows = session.execute(
+        select(Review.contact_id, Review.outcome).where(Review.status == "resolved")
+    ).all()
+    return pd.DataFrame(rows, columns=["contact_id", "outcome"])
+
+
+def monitoring_report(session: Session, settings: Settings) -> dict[str, Any]:
+    """The monitor's report of every stored contact against the champion's reference profile."""
+    from monitoring import monitor
+    from monitoring.registry import load_reference
+
+    try:
+        reference = load_reference(settings)
+    except LookupError as error:
+        raise ModelUnavailable(str(error)) from error
+    frame = contract_extract(session, with_assessment=True)
+    report = monitor(
+        frame,
+        reference_profile=reference.profile,
+        reference_model=reference.model,
+        reviews=resolved_reviews(session),
+        min_n=settings.monitor_min_n,
+        alpha=settings.monitor_alpha,
+        min_auc=settings.gate_min_auc,
+    )
+    return report.to_dict()
