@@ -187,3 +187,27 @@ def scored(client, auth, contact) -> Callable[..., dict[str, Any]]:
         return response.json()
 
     return score
+
+
+def generated_contact(row: Any) -> dict[str, Any]:
+    """A row of a generated extract (``data.synthetic``) as the API's contact JSON."""
+    return {
+        "contact_id": row["contact_id"],
+        "received_at": row["received_at"].isoformat(),
+        "child_age_years": int(row["child_age_years"]),
+        "referral_source": row["referral_source"],
+        "concerns": [c for c in row["concerns"].split(";") if c],
+        "prior_contacts_12m": int(row["prior_contacts_12m"]),
+        "previous_cp_plan": bool(row["previous_cp_plan"]),
+        "early_help_open": bool(row["early_help_open"]),
+        "child_sex": row["child_sex"],
+        "child_ethnicity": row["child_ethnicity"],
+        "child_disability": row["child_disability"],
+        "team_id": row["team_id"],
+    }
+
+
+@pytest.fixture
+def as_contact() -> Callable[[Any], dict[str, Any]]:
+    """Turn a generated row into the API's contact JSON: ``as_contact(row)``."""
+    return generated_contact

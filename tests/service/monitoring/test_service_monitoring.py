@@ -7,26 +7,13 @@ import json
 from data.synthetic import GeneratorConfig, Shortcuts, generate
 
 
-def as_contact(row) -> dict:
-    return {
-        "contact_id": row["contact_id"],
-        "received_at": row["received_at"].isoformat(),
-        "child_age_years": int(row["child_age_years"]),
-        "referral_source": row["referral_source"],
-        "concerns": [c for c in row["concerns"].split(";") if c],
-        "prior_contacts_12m": int(row["prior_contacts_12m"]),
-        "previous_cp_plan": bool(row["previous_cp_plan"]),
-        "team_id": row["team_id"],
-    }
-
-
 def test_roles(client, auth):
     assert client.get("/v1/monitoring/report").status_code == 401
     assert client.get("/v1/monitoring/report", headers=auth["worker"]).status_code == 403
     assert client.get("/v1/monitoring/report", headers=auth["admin"]).status_code == 403
 
 
-def test_report_over_the_store_has_alerts_and_months(client, auth):
+def test_report_over_the_store_has_alerts_and_months(client, auth, as_contact):
     history = generate(GeneratorConfig(rows=600, seed=81, months=3, shortcuts=Shortcuts.none()))
     body = {"contacts": [as_contact(row) for _, row in history.iterrows()]}
     assert (
@@ -44,7 +31,7 @@ def test_report_over_the_store_has_alerts_and_months(client, auth):
         assert report["reference"]["version"] == "1"
 
 
-def test_triage_monitor_reads_the_store_by_default(client, auth, tmp_path):
+def test_triage_monitor_reads_the_store_by_default(client, auth, as_contact, tmp_path):
     from typer.testing import CliRunner
 
     from cli.main import app as cli

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 
-import pandas as pd
 from typer.testing import CliRunner
 
 from cli.main import app as cli
@@ -36,25 +35,7 @@ def test_outcome_route_roles_errors_and_corrections(client, auth, scored):
     assert again.json()["outcome_need_12m"] is False
 
 
-def as_contact(row: pd.Series) -> dict:
-    """A generated row as the API's contact JSON."""
-    return {
-        "contact_id": row["contact_id"],
-        "received_at": row["received_at"].isoformat(),
-        "child_age_years": int(row["child_age_years"]),
-        "referral_source": row["referral_source"],
-        "concerns": [c for c in row["concerns"].split(";") if c],
-        "prior_contacts_12m": int(row["prior_contacts_12m"]),
-        "previous_cp_plan": bool(row["previous_cp_plan"]),
-        "early_help_open": bool(row["early_help_open"]),
-        "child_sex": row["child_sex"],
-        "child_ethnicity": row["child_ethnicity"],
-        "child_disability": row["child_disability"],
-        "team_id": row["team_id"],
-    }
-
-
-def test_round_trip_service_export_retrain(client, auth, settings, tmp_path):
+def test_round_trip_service_export_retrain(client, auth, settings, as_contact, tmp_path):
     history = generate(GeneratorConfig(rows=400, seed=61))
     contacts = [as_contact(row) for _, row in history.iterrows()]
     response = client.post(
