@@ -84,10 +84,23 @@ def build_matrix(frame: pd.DataFrame) -> np.ndarray:
 
 
 def concern_matrix(concerns: pd.Series) -> np.ndarray:
-    """0/1 matrix of concerns (rows x ``CONCERN_CODES``) from ``;``-joined code strings."""
-    text = concerns.fillna("").astype(str)
-    dummies = text.str.get_dummies(sep=";").drop(columns=[""], errors="ignore")
-    unknown = set(dummies.columns) - set(CONCERN_CODES)
-    if unknown:
-        raise ValueError(f"concerns has codes that are not CIN assessment factors: {unknown}")
-    return dummies.reindex(columns=list(CONCERN_CODES), fill_value=0).to_numpy(np.float64)
+    """0/1 matrix of concerns (rows x ``CONCERN_CODES``) from ``;``-joined code strings.
+
+    A plain loop over the codes: about as fast as pandas' ``str.get_dummies`` on large frames and
+    far faster on the one-row frames of the service's hot path.
+    """
+    matrix = np.zeros((len(concerns), len(CONCERN_CODES)), dtype=np.float64)
+    for row, text in enumerate(concerns.fillna("").astype(str).tolist()):
+        if not text:
+            continue
+        for code in text.split(";"):
+            column = _CONCERN_POSITION.get(code)
+            if column is None:
+                raise ValueError(
+                    f"concerns has a code that is not a CIN assessment factor: {code!r}"
+                )
+            matrix[row, column] = 1.0
+    return matrix
+
+
+_CONCERN_POSITION: dict[str, int] = {code: k for k, code in enumerate(CONCERN_CODES)}

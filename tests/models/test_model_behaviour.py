@@ -191,3 +191,15 @@ def test_linear_substantive_risk_ignores_who_the_child_is_and_who_called(linear_
     np.testing.assert_allclose(
         assess_batch(linear_model, varied).substantive_probability, baseline, atol=1e-12
     )
+
+
+def test_concern_matrix_matches_pandas_dummies(contacts):
+    expected = (
+        contacts["concerns"]
+        .str.get_dummies(sep=";")
+        .reindex(columns=list(F.CONCERN_CODES), fill_value=0)
+        .to_numpy(dtype=float)
+    )
+    np.testing.assert_array_equal(F.concern_matrix(contacts["concerns"]), expected)
+    with pytest.raises(ValueError, match="'ZZ'"):
+        F.concern_matrix(pd.Series(["3B;ZZ"]))
