@@ -8,6 +8,7 @@ that checks connections before use. Nothing is built at import.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,6 +101,27 @@ def create_engine_for(settings: Settings) -> Engine:
     )
 
 
+def _enable_wal(cursor: Any, timeout: float) -> None:
+    """Switch a SQLite database to WAL, retrying while another connection holds the lock.
+
+    The switch needs an exclusive lock and SQLite answers "database is locked" at once, without
+    its busy handler, when several processes open a fresh database together. WAL persists in the
+    file, so later connections only read the mode.
+    """
+    import sqlite3
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _sqlite_engine(url: URL, settings: Settings) -> Engine:
     database = url.database
     if database and database != ":memory:":
@@ -118,8 +140,8 @@ def _sqlite_engine(url: URL, settings: Settings) -> Engine:
         # Let SQLAlchemy's "begin" event issue BEGIN, not the sqlite3 module.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+        _enable_wal(cursor, timeout)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
