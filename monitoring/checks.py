@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from fairness.adjust import adjust_pvalues
-from fairness.report import clean
+from fairness.report import Finding, clean
 
 AlertKind = Literal[
     "input_drift", "estimate_drift", "decision_disparity", "workload", "performance"
@@ -124,6 +124,34 @@ class Alert:
                 "message": self.message,
             }
         )
+
+
+def check_from_finding(
+    finding: Finding,
+    *,
+    kind: str,
+    month: str,
+    where: str,
+    measure: str,
+    tested: bool,
+    details: dict[str, Any],
+) -> Check:
+    """A month's check from a fairness finding: its ratio, CI, p-value and materiality."""
+    return Check(
+        kind=kind,
+        month=month,
+        what=finding.metric,
+        where=where,
+        measure=measure,
+        n=finding.n,
+        strength=finding.ratio,
+        p_value=finding.p_value,
+        material=finding.material,
+        status="tested" if tested else "insufficient_data",
+        ci=finding.ratio_ci,
+        level="material" if finding.material else "",
+        details=details,
+    )
 
 
 def adjust_checks(checks: Sequence[Check], *, alpha: float) -> tuple[list[Check], dict[str, int]]:

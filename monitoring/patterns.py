@@ -23,7 +23,7 @@ from fairness.audit import risk_strata
 from fairness.decisions import decisions_findings
 from fairness.groups import ATTRIBUTE_COLUMNS, CONTRACT_ATTRIBUTES, Grouping, contract_groupings
 from fairness.report import Finding, clean
-from monitoring.checks import Check
+from monitoring.checks import Check, check_from_finding
 
 RISK_BANDS = 10
 DEFLECTION_METRICS: dict[str, tuple[str, ...]] = {
@@ -82,19 +82,13 @@ def _check(finding: Finding, month: str) -> Check:
     tested = finding.verdict not in ("insufficient_data", "reference") and math.isfinite(
         finding.p_value
     )
-    return Check(
+    return check_from_finding(
+        finding,
         kind="decision_disparity",
         month=month,
-        what=finding.metric,
         where=f"{finding.attribute}={finding.group}",
         measure="risk_ratio",
-        n=finding.n,
-        strength=finding.ratio,
-        p_value=finding.p_value,
-        material=finding.material,
-        status="tested" if tested else "insufficient_data",
-        ci=finding.ratio_ci,
-        level="material" if finding.material else "",
+        tested=tested,
         details={
             "reference": finding.reference,
             "value": finding.value,

@@ -26,7 +26,7 @@ from data.codes import Decision
 from fairness import audit_contract
 from fairness.report import Finding, clean
 from fairness.workload import MIN_MONTHS
-from monitoring.checks import Check
+from monitoring.checks import Check, check_from_finding
 from monitoring.patterns import strata_of
 
 VOLUME_STEP = 1.25
@@ -34,19 +34,13 @@ VOLUME_STEP = 1.25
 
 def _check(finding: Finding, month: str, window: Sequence[str]) -> Check:
     tested = finding.verdict != "insufficient_data" and math.isfinite(finding.p_value)
-    return Check(
+    return check_from_finding(
+        finding,
         kind="workload",
         month=month,
-        what=finding.metric,
         where=f"team_id={finding.group}",
         measure="odds_ratio",
-        n=finding.n,
-        strength=finding.ratio,
-        p_value=finding.p_value,
-        material=finding.material,
-        status="tested" if tested else "insufficient_data",
-        ci=finding.ratio_ci,
-        level="material" if finding.material else "",
+        tested=tested,
         details={
             "window": f"{window[0]} to {window[-1]}",
             "months": finding.details.get("months"),
