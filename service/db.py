@@ -1,13 +1,17 @@
 """The service database: engine, sessions and the column types every table shares.
 
 SQLite (the default, ``TRIAGE_HOME/triage.db``) runs in WAL mode: readers never block writers,
-and every write transaction starts with ``BEGIN IMMEDIATE`` so concurrent writers queue on the
-busy timeout instead of failing with "database is locked". PostgreSQL gets a connection pool
-that checks connections before use. Nothing is built at import.
+and every write transaction starts with ``BEGIN IMMEDIATE`` so concurrent writers queue instead
+of failing with "database is locked". Writers in one process queue on a lock (woken the moment
+the writer before them is done); only writers in other processes meet SQLite's busy timeout,
+which polls with sleeps of up to 100 ms. PostgreSQL gets a connection pool that checks
+connections before use. Nothing is built at import.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +27,8 @@ from config.settings import Settings
 
 # Read-only sessions begin deferred on SQLite; every other transaction begins IMMEDIATE.
 READ_ONLY = "triage_read_only"
+# Set in a pooled SQLite connection's info while it holds the process's write lock.
+HOLDS_WRITE_LOCK = "triage_holds_write_lock"
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -70,6 +76,7 @@ class Database:
     engine: Engine
     write: sessionmaker[Session]
     read: sessionmaker[Session]
+    read_engine: Engine  # the engine with read-only transactions, for Core queries
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -84,6 +91,7 @@ def open_database(settings: Settings) -> Database:
         engine=engine,
         write=sessionmaker(engine, expire_on_commit=False),
         read=sessionmaker(read_engine, expire_on_commit=False),
+        read_engine=read_engine,
     )
 
 
@@ -108,8 +116,6 @@ def _enable_wal(cursor: Any, timeout: float) -> None:
     its busy handler, when several processes open a fresh database together. WAL persists in the
     file, so later connections only read the mode.
     """
-    import sqlite3
-
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -146,9 +152,38 @@ def _sqlite_engine(url: URL, settings: Settings) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        read_only = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        info = connection.connection.info
+        if not info.get(HOLDS_WRITE_LOCK):
+            if not writers.acquire(timeout=timeout):
+                raise sqlite3.OperationalError("database is locked (waited for other writers)")
+            info[HOLDS_WRITE_LOCK] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(info, writers)
+            raise
+
+    # A connection keeps the lock until it goes back to the pool (a session gives its
+    # connection back when it commits or rolls back), so a connection that commits and goes on
+    # writing never waits for itself.
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        _release(record.info, writers)
+
+    @event.listens_for(engine, "close")
+    def _close(_dbapi_connection: Any, record: Any) -> None:
+        _release(record.info, writers)
 
     return engine
+
+
+def _release(info: dict[str, Any], writers: threading.Lock) -> None:
+    if info.pop(HOLDS_WRITE_LOCK, False):
+        writers.release()
