@@ -1,11 +1,14 @@
 """The one way in for assessing contacts: probability, band, grouped SHAP and surface reliance.
 
-The API, the batch CLI, the pages and the audits all call :func:`assess` (JSON-ready records) or
-:func:`assess_frame` (a table), both built on the vectorised :func:`assess_batch`.
+The API, the batch CLI, the pages and the audits all call :func:`assess` (JSON-ready records
+from a typed frame), :func:`assess_records` (the same from contract records, without pandas: the
+service's hot path) or :func:`assess_frame` (a table), all built on the vectorised
+:func:`assess_matrix`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +55,13 @@ def assess_batch(
     model: TriageModel, frame: pd.DataFrame, *, surface_threshold: float = 0.5
 ) -> Batch:
     """Assess every contact of a typed frame at once."""
-    matrix = F.build_matrix(frame)
+    return assess_matrix(model, F.build_matrix(frame), surface_threshold=surface_threshold)
+
+
+def assess_matrix(
+    model: TriageModel, matrix: np.ndarray, *, surface_threshold: float = 0.5
+) -> Batch:
+    """Assess every row of a model matrix (``models.features``) at once."""
     raw = model.raw_output(matrix)
     probability = model.calibrate(raw)
     base_value, shap_values = model.shap_values(matrix)
@@ -125,22 +134,53 @@ def assess(
 ) -> list[dict[str, Any]]:
     """Assess contacts and return one JSON-ready assessment per row (the API contract's shape)."""
     batch = assess_batch(model, frame, surface_threshold=surface_threshold)
+    columns = {name: frame[name].to_numpy() for name in FIELD_VALUE_TYPES}
+    columns["referral_source"] = frame["referral_source"].astype(str).to_numpy()
+    values = [
+        {name: kind(columns[name][i]) for name, kind in FIELD_VALUE_TYPES.items()}
+        for i in range(len(frame))
+    ]
+    return _records(model, batch, values, surface_threshold, method)
+
+
+def assess_records(
+    model: TriageModel,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    surface_threshold: float = 0.5,
+    method: str | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`assess` for contract records (dicts; ``concerns`` a list of codes), without pandas."""
+    matrix = F.matrix_from_records(records)
+    batch = assess_matrix(model, matrix, surface_threshold=surface_threshold)
+    values = [
+        {name: kind(record.get(name, False)) for name, kind in FIELD_VALUE_TYPES.items()}
+        for record in records
+    ]
+    return _records(model, batch, values, surface_threshold, method)
+
+
+# The non-concern fields an explanation names, with the JSON type of their values.
+FIELD_VALUE_TYPES: dict[str, type] = {
+    "child_age_years": int,
+    "referral_source": str,
+    "prior_contacts_12m": int,
+    "previous_cp_plan": bool,
+    "early_help_open": bool,
+}
+
+
+def _records(
+    model: TriageModel,
+    batch: Batch,
+    values: list[dict[str, Any]],
+    surface_threshold: float,
+    method: str | None,
+) -> list[dict[str, Any]]:
     method = method or ("linear_shap" if model.family == "linear" else "tree_shap")
     records = []
-    ages = frame["child_age_years"].to_numpy()
-    sources = frame["referral_source"].astype(str).to_numpy()
-    priors = frame["prior_contacts_12m"].to_numpy()
-    cp = frame["previous_cp_plan"].to_numpy()
-    eh = frame["early_help_open"].to_numpy()
-    for i in range(len(frame)):
-        values = {
-            "child_age_years": int(ages[i]),
-            "referral_source": str(sources[i]),
-            "prior_contacts_12m": int(priors[i]),
-            "previous_cp_plan": bool(cp[i]),
-            "early_help_open": bool(eh[i]),
-        }
-        contributions = _contributions(batch, i, values)
+    for i, row_values in enumerate(values):
+        contributions = _contributions(batch, i, row_values)
         share = float(batch.surface_share[i])
         flagged = bool(batch.surface_flagged[i])
         band_min, band_max = int(batch.band_min[i]), int(batch.band_max[i])

@@ -7,7 +7,9 @@ characteristics, the team, the time and the narrative are never read here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -99,8 +101,46 @@ def concern_matrix(concerns: pd.Series) -> np.ndarray:
                 raise ValueError(
                     f"concerns has a code that is not a CIN assessment factor: {code!r}"
                 )
-            matrix[row, column] = 1.0
+            matrix[row, column - CONCERN_SLICE.start] = 1.0
     return matrix
 
 
-_CONCERN_POSITION: dict[str, int] = {code: k for k, code in enumerate(CONCERN_CODES)}
+def matrix_from_records(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """The same matrix as :func:`build_matrix`, from contract records (concerns as a list).
+
+    No pandas: the service's hot path builds one row in microseconds instead of a frame in
+    about a millisecond.
+    """
+    matrix = np.zeros((len(records), len(COLUMNS)), dtype=np.float64)
+    for row, record in enumerate(records):
+        matrix[row, AGE_SLICE.start + _age_band_of(record["child_age_years"])] = 1.0
+        source = _SOURCE_POSITION.get(record["referral_source"])
+        if source is None:
+            raise ValueError(
+                f"referral_source {record['referral_source']!r} is not a CIN referral source code"
+            )
+        matrix[row, SOURCE_SLICE.start + source] = 1.0
+        for code in record["concerns"]:
+            column = _CONCERN_POSITION.get(code)
+            if column is None:
+                raise ValueError(
+                    f"concerns has a code that is not a CIN assessment factor: {code!r}"
+                )
+            matrix[row, column] = 1.0
+        matrix[row, PRIOR_INDEX] = np.log1p(float(record["prior_contacts_12m"]))
+        matrix[row, CP_PLAN_INDEX] = float(record["previous_cp_plan"])
+        matrix[row, EARLY_HELP_INDEX] = float(record.get("early_help_open", False))
+    return matrix
+
+
+def _age_band_of(age: int) -> int:
+    for index, (_, low, high) in enumerate(AGE_BANDS):
+        if low <= age <= high:
+            return index
+    raise ValueError(f"child_age_years {age} is outside 0-17")
+
+
+_CONCERN_POSITION: dict[str, int] = {
+    code: CONCERN_SLICE.start + k for k, code in enumerate(CONCERN_CODES)
+}
+_SOURCE_POSITION: dict[str, int] = {code: k for k, code in enumerate(SOURCE_CODES)}

@@ -1,7 +1,7 @@
 """One canonical form per contact: legacy codes mapped, concerns ordered, times in UTC.
 
 Two requests describe the same contact exactly when their canonical bodies are equal, which is
-what idempotent scoring compares. The canonical bodies also make the typed frame the model reads.
+what idempotent scoring compares; the model reads the canonical bodies.
 """
 
 from __future__ import annotations
@@ -12,24 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pandas as pd
-
 from data.codes import LEGACY_CONCERNS, Concern
-from data.contract import CONCERN_SEPARATOR, FIELD_BY_NAME, LONDON
+from data.contract import LONDON
 from service.audit.chain import canonical_json
 from service.contacts.schemas import ContactIn
 
 _ORDER = {c.value: i for i, c in enumerate(Concern)}
-# The columns assess() reads, with their contract dtypes.
-FRAME_COLUMNS = (
-    "contact_id",
-    "child_age_years",
-    "referral_source",
-    "concerns",
-    "prior_contacts_12m",
-    "previous_cp_plan",
-    "early_help_open",
-)
 
 
 @dataclass(frozen=True)
@@ -88,18 +76,3 @@ def to_utc(stamp: datetime) -> tuple[datetime, list[str]]:
             "read as one hour later"
         )
     return first.astimezone(UTC), [warning]
-
-
-def to_frame(bodies: list[dict[str, Any]]) -> pd.DataFrame:
-    """The typed frame (data.contract dtypes) of the columns the model reads."""
-    columns: dict[str, list[Any]] = {name: [] for name in FRAME_COLUMNS}
-    for body in bodies:
-        for name in FRAME_COLUMNS:
-            columns[name].append(body[name])
-    columns["concerns"] = [CONCERN_SEPARATOR.join(codes) for codes in columns["concerns"]]
-    return pd.DataFrame(
-        {
-            name: pd.Series(values, dtype=FIELD_BY_NAME[name].dtype)
-            for name, values in columns.items()
-        }
-    )

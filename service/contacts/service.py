@@ -8,18 +8,19 @@ request; the write transaction that stores the result is short.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from models.assess import assess
+from models.assess import assess_records
 from models.registry import LoadedModel
 from service.audit import service as audit
 from service.auth.schemas import Caller
-from service.contacts.canonical import Canonical, canonicalise, to_frame
+from service.contacts.canonical import Canonical, canonicalise
 from service.contacts.schemas import ContactIn
 from service.contacts.tables import Contact, StoredAssessment
 from service.db import Database, utcnow
@@ -69,13 +70,16 @@ def check_batch(items: list[Canonical], most: int) -> None:
 
 def stored_assessments(db: Database, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
     """For each stored contact among ``ids``: its body hash and its assessment."""
-    with db.read() as session:
-        rows = session.execute(
-            select(Contact.contact_id, Contact.body_sha256, StoredAssessment.assessment)
-            .join(StoredAssessment, StoredAssessment.contact_id == Contact.contact_id)
-            .where(Contact.contact_id.in_(ids))
-        )
+    with db.read_engine.connect() as connection:
+        rows = connection.execute(_STORED, {"ids": ids})
         return {contact_id: (sha, assessment) for contact_id, sha, assessment in rows}
+
+
+_STORED = (
+    select(Contact.contact_id, Contact.body_sha256, StoredAssessment.assessment)
+    .join(StoredAssessment, StoredAssessment.contact_id == Contact.contact_id)
+    .where(Contact.contact_id.in_(bindparam("ids", expanding=True)))
+)
 
 
 def refuse_conflicts(items: list[Canonical], stored: dict[str, tuple[str, Any]]) -> None:
@@ -96,9 +100,9 @@ def assess_contacts(
     loaded: LoadedModel, items: list[Canonical], settings: Settings
 ) -> list[dict[str, Any]]:
     """The champion's assessments of the contacts, with the model and the substantive risk."""
-    records = assess(
+    records = assess_records(
         loaded.model,
-        to_frame([i.body for i in items]),
+        [i.body for i in items],
         surface_threshold=settings.surface_share_threshold,
     )
     model = {"name": loaded.name, "version": loaded.version, "run_id": loaded.run_id}
@@ -124,53 +128,59 @@ def store(
     by: Caller,
 ) -> None:
     """Store new contacts with their assessments and audit every score, in one transaction."""
-    with db.write() as session:
-        pairs = sorted(zip(fresh, assessments, strict=True), key=lambda p: p[0].contact_id)
-        session.add_all(contact_row(item, by) for item, _ in pairs)
-        session.flush()
-        session.add_all(assessment_row(a) for _, a in pairs)
+    pairs = sorted(zip(fresh, assessments, strict=True), key=lambda p: p[0].contact_id)
+    now = utcnow()
+    # A Core connection and plain INSERTs, not ORM objects: this runs on every request.
+    with db.engine.begin() as connection:
+        if pairs:
+            rows = [contact_row(item, by, now) for item, _ in pairs]
+            connection.execute(_INSERT_CONTACTS, rows)
+            connection.execute(_INSERT_ASSESSMENTS, [assessment_row(a, now) for _, a in pairs])
         entries = [score_entry(item, a) for item, a in pairs] + [
             audit.Entry(
                 "contact.score_replayed", "contact", i.contact_id, {"body_sha256": i.sha256}
             )
             for i in replayed
         ]
-        audit.append_all(session, by, entries)
-        session.commit()
+        audit.append_all(connection, by, entries)
 
 
-def contact_row(item: Canonical, by: Caller) -> Contact:
+_INSERT_CONTACTS = Contact.__table__.insert()
+_INSERT_ASSESSMENTS = StoredAssessment.__table__.insert()
+
+
+def contact_row(item: Canonical, by: Caller, now: datetime) -> dict[str, Any]:
     """The table row of a canonical contact."""
-    return Contact(
-        contact_id=item.contact_id,
-        body=item.text,
-        body_sha256=item.sha256,
-        received_at=item.received_at,
-        child_age_years=item.body["child_age_years"],
-        referral_source=item.body["referral_source"],
-        team_id=item.body["team_id"],
-        created_by=by.name,
-        created_at=utcnow(),
-    )
+    return {
+        "contact_id": item.contact_id,
+        "body": item.text,
+        "body_sha256": item.sha256,
+        "received_at": item.received_at,
+        "child_age_years": item.body["child_age_years"],
+        "referral_source": item.body["referral_source"],
+        "team_id": item.body["team_id"],
+        "created_by": by.name,
+        "created_at": now,
+    }
 
 
-def assessment_row(a: dict[str, Any]) -> StoredAssessment:
+def assessment_row(a: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The table row of an assessment, with the model that gave it."""
-    return StoredAssessment(
-        contact_id=a["contact_id"],
-        model_name=a["model"]["name"],
-        model_version=a["model"]["version"],
-        model_run_id=a["model"]["run_id"],
-        probability=a["risk"]["probability"],
-        band=a["risk"]["band"],
-        bands=a["risk"]["bands"],
-        surface_share=a["surface_reliance"]["share"],
-        surface_flagged=a["surface_reliance"]["flagged"],
-        substantive_probability=a["substantive_risk"]["probability"],
-        substantive_band=a["substantive_risk"]["band"],
-        assessment=a,
-        assessed_at=utcnow(),
-    )
+    return {
+        "contact_id": a["contact_id"],
+        "model_name": a["model"]["name"],
+        "model_version": a["model"]["version"],
+        "model_run_id": a["model"]["run_id"],
+        "probability": a["risk"]["probability"],
+        "band": a["risk"]["band"],
+        "bands": a["risk"]["bands"],
+        "surface_share": a["surface_reliance"]["share"],
+        "surface_flagged": a["surface_reliance"]["flagged"],
+        "substantive_probability": a["substantive_risk"]["probability"],
+        "substantive_band": a["substantive_risk"]["band"],
+        "assessment": a,
+        "assessed_at": now,
+    }
 
 
 def score_entry(item: Canonical, a: dict[str, Any]) -> audit.Entry:

@@ -10,7 +10,7 @@ from scipy.special import expit
 from data.codes import Concern
 from data.contract import FIELD_BY_NAME
 from models import features as F
-from models.assess import NOT_REPORTED, SURFACE_FIELDS, assess, assess_batch
+from models.assess import NOT_REPORTED, SURFACE_FIELDS, assess, assess_batch, assess_records
 
 SUBSTANTIVE_CODES = [c.value for c in Concern if c is not Concern.NO_FACTORS]
 
@@ -203,3 +203,39 @@ def test_concern_matrix_matches_pandas_dummies(contacts):
     np.testing.assert_array_equal(F.concern_matrix(contacts["concerns"]), expected)
     with pytest.raises(ValueError, match="'ZZ'"):
         F.concern_matrix(pd.Series(["3B;ZZ"]))
+
+
+def contract_records(frame: pd.DataFrame) -> list[dict]:
+    """The rows as the API gives them to the model: plain values, concerns as a list."""
+    return [
+        {
+            "contact_id": row.contact_id,
+            "child_age_years": int(row.child_age_years),
+            "referral_source": str(row.referral_source),
+            "concerns": row.concerns.split(";") if row.concerns else [],
+            "prior_contacts_12m": int(row.prior_contacts_12m),
+            "previous_cp_plan": bool(row.previous_cp_plan),
+            "early_help_open": bool(row.early_help_open),
+        }
+        for row in frame.itertuples()
+    ]
+
+
+def test_records_give_the_same_matrix_as_the_typed_frame(contacts):
+    np.testing.assert_array_equal(
+        F.matrix_from_records(contract_records(contacts)), F.build_matrix(contacts)
+    )
+    record = contract_records(contacts.head(1))[0]
+    with pytest.raises(ValueError, match="'ZZ'"):
+        F.matrix_from_records([{**record, "referral_source": "ZZ"}])
+    with pytest.raises(ValueError, match="'9Z'"):
+        F.matrix_from_records([{**record, "concerns": ["3B", "9Z"]}])
+    with pytest.raises(ValueError, match="18"):
+        F.matrix_from_records([{**record, "child_age_years": 18}])
+
+
+def test_records_are_assessed_exactly_as_the_typed_frame(model, contacts):
+    rows = random_rows(contacts, 60, seed=9)
+    assert assess_records(model, contract_records(rows), surface_threshold=0.4) == assess(
+        model, rows, surface_threshold=0.4
+    )
