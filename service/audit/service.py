@@ -6,7 +6,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from service.audit.chain import canonical_json, entry_hash
@@ -39,23 +39,31 @@ def append(
     details: dict[str, Any] | None = None,
     *,
     model_version: str | None = None,
-) -> AuditEvent:
+) -> None:
     """Add one entry after the chain's head, in the same transaction as the change it records."""
-    entry = Entry(action, entity, entity_id, details or {}, model_version)
-    return append_all(session, by, [entry])[0]
+    append_all(session, by, [Entry(action, entity, entity_id, details or {}, model_version)])
 
 
-def append_all(session: Session, by: Caller, entries: list[Entry]) -> list[AuditEvent]:
-    """Add entries in order after the chain's head (one lock for all of them)."""
-    # Locking the head row serialises appends across processes (SQLite already serialises
-    # writes); populate_existing re-reads it even if this session loaded it in an earlier
-    # transaction.
-    query = select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    head = session.scalars(query.execution_options(populate_existing=True)).one()
-    events, at = [], utcnow()
+# Plain statements built once, not ORM objects: appending runs on every request. Locking the
+# head row serialises appends across processes (SQLite already serialises writes).
+_READ_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+_MOVE_HEAD = (
+    AuditHead.__table__.update()
+    .where(AuditHead.__table__.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+_INSERT_EVENTS = AuditEvent.__table__.insert()
+
+
+def append_all(session: Session | Connection, by: Caller, entries: list[Entry]) -> None:
+    """Add entries in order after the chain's head (one lock for all of them), in the
+    transaction of ``session`` (an ORM session or a Core connection)."""
+    seq, prev_hash = session.execute(_READ_HEAD).one()
+    rows, at = [], utcnow()
     for entry in entries:
+        seq += 1
         fields = {
-            "seq": head.seq + 1,
+            "seq": seq,
             "at": at,
             "actor": by.name,
             "action": entry.action,
@@ -64,13 +72,12 @@ def append_all(session: Session, by: Caller, entries: list[Entry]) -> list[Audit
             "model_version": entry.model_version,
             "request_id": by.request_id,
             "details": canonical_json(entry.details),
-            "prev_hash": head.hash,
+            "prev_hash": prev_hash,
         }
-        event = AuditEvent(**fields, hash=entry_hash(**fields))
-        head.seq, head.hash = event.seq, event.hash
-        events.append(event)
-    session.add_all(events)
-    return events
+        prev_hash = entry_hash(**fields)
+        rows.append({**fields, "hash": prev_hash})
+    session.execute(_INSERT_EVENTS, rows)
+    session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
 
 
 @dataclass(frozen=True)
