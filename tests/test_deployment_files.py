@@ -1,0 +1,343 @@
+"""The deployment files (Dockerfile, .dockerignore, compose.yaml, docker/): their invariants.
+
+No Docker engine runs here, so nothing is built or started: the files are read as text and YAML,
+and the entrypoint and health check scripts are run directly, with stand-ins where needed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import http.server
+import importlib.util
+import os
+import re
+import shlex
+import sqlite3
+import subprocess
+import threading
+import tomllib
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from cli.main import app as cli
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILE = ROOT / "Dockerfile"
+COMPOSE = ROOT / "compose.yaml"
+ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
+HEALTHCHECK = ROOT / "docker" / "healthcheck.py"
+REQUIRED = re.compile(r"^\$\{(?P<name>[A-Z_]+):\?[^}]+\}$")  # ${NAME:?message}: no default
+
+
+# -- Dockerfile -----------------------------------------------------------------------------
+
+
+def instructions(text: str) -> list[tuple[str, str]]:
+    """The Dockerfile's instructions as (KEYWORD, arguments), continuation lines joined."""
+    joined = re.sub(r"\\\n", " ", text)
+    found = []
+    for line in joined.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            found.append((keyword.upper(), rest.strip()))
+    return found
+
+
+def stages() -> list[list[tuple[str, str]]]:
+    """The instructions of each build stage, each list starting with its FROM."""
+    result: list[list[tuple[str, str]]] = []
+    for keyword, rest in instructions(DOCKERFILE.read_text()):
+        if keyword == "FROM":
+            result.append([])
+        if result:
+            result[-1].append((keyword, rest))
+    return result
+
+
+def runtime_env() -> dict[str, str]:
+    """The ENV of the final stage."""
+    env = {}
+    for keyword, rest in stages()[-1]:
+        if keyword == "ENV":
+            env.update(item.split("=", 1) for item in shlex.split(rest))
+    return env
+
+
+def test_the_image_is_built_in_two_stages_from_one_pinned_python_311():
+    bases = [rest.split()[0] for stage in stages() for keyword, rest in stage if keyword == "FROM"]
+    assert len(bases) >= 2
+    assert len(set(bases)) == 1, "builder and runtime should share one base image"
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+", bases[0]), bases[0]
+
+
+def test_the_runtime_stage_copies_the_environment_and_installs_no_compilers():
+    runtime = stages()[-1]
+    copies = [rest for keyword, rest in runtime if keyword == "COPY"]
+    assert any(c.startswith("--from=builder /opt/venv") for c in copies), copies
+    assert not any("apt-get" in rest for keyword, rest in runtime if keyword == "RUN")
+
+
+def test_the_service_runs_as_a_fixed_non_root_user():
+    runtime = stages()[-1]
+    users = [rest for keyword, rest in runtime if keyword == "USER"]
+    assert users, "no USER in the runtime stage"
+    uid = users[-1].split(":")[0]
+    assert uid.isdigit() and uid != "0", users[-1]
+    created = " ".join(rest for keyword, rest in runtime if keyword == "RUN")
+    assert f"--uid {uid}" in created
+
+
+def test_triage_home_is_a_volume_in_production_mode():
+    env = runtime_env()
+    volumes = [rest for keyword, rest in stages()[-1] if keyword == "VOLUME"]
+    assert env["TRIAGE_HOME"] == "/var/lib/triage"
+    assert any(env["TRIAGE_HOME"] in v for v in volumes), volumes
+    assert env["TRIAGE_ENVIRONMENT"] == "production"
+    assert env["PYTHONDONTWRITEBYTECODE"] == env["PYTHONUNBUFFERED"] == "1"
+
+
+def test_the_healthcheck_entrypoint_and_port_are_the_documented_ones():
+    runtime = dict(stages()[-1])
+    assert "CMD" in runtime["HEALTHCHECK"] and "triage-healthcheck" in runtime["HEALTHCHECK"]
+    assert runtime["ENTRYPOINT"] == '["triage-entrypoint"]'
+    assert runtime["CMD"] == '["serve"]'
+    assert runtime["EXPOSE"] == runtime_env()["TRIAGE_PORT"] == "8000"
+    copies = [rest for keyword, rest in stages()[-1] if keyword == "COPY"]
+    assert "--chmod=0755 docker/entrypoint.sh /usr/local/bin/triage-entrypoint" in copies
+    assert "--chmod=0755 docker/healthcheck.py /usr/local/bin/triage-healthcheck" in copies
+
+
+def test_installs_keep_no_caches():
+    runs = [rest for stage in stages() for keyword, rest in stage if keyword == "RUN"]
+    for run in runs:
+        if "pip install" in run:
+            assert "--no-cache-dir" in run, run
+        if "apt-get install" in run:
+            assert "rm -rf /var/lib/apt/lists/*" in run, run
+
+
+# -- .dockerignore ---------------------------------------------------------------------------
+
+
+def test_the_build_context_admits_every_installed_package_and_nothing_of_the_state():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    lines = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    admitted = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
+    assert lines[0] == "*", "the context should be an allow-list"
+    assert packages <= admitted, f"not in the build context: {sorted(packages - admitted)}"
+    assert {"pyproject.toml", "README.md", "docker"} <= admitted
+    assert not admitted & {".venv", "var", ".git", "tests"}
+
+
+# -- compose.yaml ----------------------------------------------------------------------------
+
+
+def interpolated(value: str) -> str:
+    """``value`` as compose would pass it on: each ``${NAME:?...}`` a stand-in, ``${NAME:-d}`` d."""
+
+    def replace(match: re.Match) -> str:
+        return match["default"] if match["default"] is not None else f"stand-in-{match['name']}"
+
+    return re.sub(r"\$\{(?P<name>[A-Z_]+)(?::-(?P<default>[^}]*)|:\?[^}]*)?\}", replace, value)
+
+
+def url_password(url: str) -> str | None:
+    return urlsplit(interpolated(url)).password
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def test_the_service_runs_in_production_with_a_secret_key_that_has_no_default(compose):
+    env = compose["services"]["triage"]["environment"]
+    assert env["TRIAGE_ENVIRONMENT"] == "production"
+    match = REQUIRED.match(env["TRIAGE_SECRET_KEY"])
+    assert match and match["name"] == "TRIAGE_SECRET_KEY", env["TRIAGE_SECRET_KEY"]
+
+
+def test_no_password_or_secret_is_written_into_compose():
+    text = COMPOSE.read_text()
+    for name in ("POSTGRES_PASSWORD", "TRIAGE_SECRET_KEY"):
+        uses = re.findall(rf"\$\{{{name}[^}}]*\}}", text)
+        assert uses, name
+        assert all(REQUIRED.match(use) for use in uses), uses
+    assert "change-me" not in text.lower()
+
+
+def test_the_service_database_is_the_db_service(compose):
+    services = compose["services"]
+    triage = services["triage"]
+    url = urlsplit(interpolated(triage["environment"]["TRIAGE_DATABASE_URL"]))
+    assert url.scheme == "postgresql+psycopg"
+    assert url.hostname == "db" and url.port == 5432
+    assert url.path.lstrip("/") == services["db"]["environment"]["POSTGRES_DB"]
+    assert url.username == services["db"]["environment"]["POSTGRES_USER"]
+    assert url.password == interpolated(services["db"]["environment"]["POSTGRES_PASSWORD"])
+    assert triage["depends_on"]["db"]["condition"] == "service_healthy"
+    assert "healthcheck" in services["db"]
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert any(d.startswith("psycopg[binary]") for d in dependencies["dependencies"])
+
+
+def test_mlflow_keeps_its_runs_in_its_own_database_and_answers_the_service(compose):
+    services = compose["services"]
+    mlflow = services["mlflow"]
+    command = mlflow["command"]
+    tracking = urlsplit(services["triage"]["environment"]["TRIAGE_MLFLOW_TRACKING_URI"])
+    assert tracking.hostname == "mlflow"
+    assert str(tracking.port) == command[command.index("--port") + 1]
+    assert "--serve-artifacts" in command
+    # MLflow refuses requests whose Host header it does not allow (DNS-rebinding protection).
+    allowed = command[command.index("--allowed-hosts") + 1].split(",")
+    assert any(fnmatch.fnmatch(tracking.netloc, pattern) for pattern in allowed), allowed
+    store = urlsplit(interpolated(mlflow["environment"]["MLFLOW_BACKEND_STORE_URI"]))
+    assert store.scheme == "postgresql+psycopg"
+    assert store.hostname == "db" and store.path == "/mlflow"
+    assert store.password == url_password(services["triage"]["environment"]["TRIAGE_DATABASE_URL"])
+    init = (ROOT / "docker" / "postgres-init.sql").read_text()
+    assert "CREATE DATABASE mlflow;" in init
+    mounted = [v.split(":")[0] for v in services["db"]["volumes"]]
+    assert "./docker/postgres-init.sql" in mounted
+
+
+def test_state_is_on_named_volumes_shared_by_the_service_and_the_jobs(compose):
+    services = compose["services"]
+    home = "/var/lib/triage"
+    service_home = [v for v in services["triage"]["volumes"] if v.endswith(f":{home}")]
+    assert service_home and service_home == [
+        v for v in services["train"]["volumes"] if v.endswith(f":{home}")
+    ]
+    for name in ("db", "mlflow", "triage"):
+        for volume in services[name]["volumes"]:
+            source = volume.split(":")[0]
+            assert source.startswith("./") or source in compose["volumes"], volume
+    assert services["train"]["profiles"] == ["tools"]
+
+
+def test_nothing_is_published_beyond_this_host(compose):
+    for name, service in compose["services"].items():
+        for port in service.get("ports", []):
+            assert port.startswith("127.0.0.1:"), (name, port)
+
+
+# -- docker/entrypoint.sh --------------------------------------------------------------------
+
+
+@pytest.fixture
+def stand_ins(tmp_path) -> tuple[dict[str, str], Path]:
+    """A PATH whose `python` and `triage` only record how they were called."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls.log"
+    for name in ("python", "triage"):
+        script = bin_dir / name
+        script.write_text(f'#!/bin/sh\necho "{name} $*" >> "{calls}"\n')
+        script.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    return env, calls
+
+
+def run_entrypoint(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["sh", str(ENTRYPOINT), *args], env=env, capture_output=True, text=True, check=True
+    )
+
+
+@pytest.mark.parametrize("args", [(), ("serve",), ("serve", "--workers", "2")])
+def test_serving_hands_over_to_triage_serve_with_its_options(stand_ins, args):
+    env, calls = stand_ins
+    run_entrypoint(env, *args)
+    assert calls.read_text().splitlines() == [" ".join(["triage serve", *args[1:]])]
+
+
+def test_any_other_command_runs_as_given(stand_ins):
+    env, calls = stand_ins
+    run_entrypoint(env, "triage", "users", "add", "lee", "--role", "team_leader")
+    assert calls.read_text().splitlines() == ["triage users add lee --role team_leader"]
+
+
+def test_triage_serve_brings_the_schema_up_to_date_before_it_serves(triage_home, monkeypatch):
+    # The image's migrations on start are `triage serve`'s: the entrypoint adds none of its own.
+    import uvicorn
+
+    seen = []
+    monkeypatch.delenv("TRIAGE_ENVIRONMENT", raising=False)
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: seen.append(revision(triage_home)))
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 0, result.output
+    heads = sorted((ROOT / "service" / "migrations" / "versions").glob("[0-9]*.py"))
+    assert seen == [heads[-1].name.split("_")[0]]
+
+
+def revision(home: Path) -> str:
+    with closing(sqlite3.connect(home / "triage.db")) as db:
+        return db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+
+
+# -- docker/healthcheck.py -------------------------------------------------------------------
+
+
+def load_healthcheck():
+    spec = importlib.util.spec_from_file_location("triage_healthcheck", HEALTHCHECK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def health_server() -> Iterator[tuple[str, dict]]:
+    """A loopback server whose /health answers with ``state["status"]``."""
+    state = {"status": 200}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(state["status"])
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/health", state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize(
+    ("status", "ready", "live"), [(200, 0, 0), (503, 1, 0), (500, 1, 1), (404, 1, 1)]
+)
+def test_ready_needs_a_200_and_live_accepts_waiting_for_a_model(health_server, status, ready, live):
+    url, state = health_server
+    state["status"] = status
+    healthcheck = load_healthcheck()
+    assert healthcheck.main([url]) == ready
+    assert healthcheck.main(["--live", url]) == live
+
+
+def test_no_answer_is_unhealthy_and_the_default_url_follows_triage_port(monkeypatch, capsys):
+    healthcheck = load_healthcheck()
+    monkeypatch.setenv("TRIAGE_PORT", "1")  # nothing listens on port 1
+    assert healthcheck.default_url() == "http://127.0.0.1:1/health"
+    assert healthcheck.main(["--live"]) == 1
+    assert "no answer from http://127.0.0.1:1/health" in capsys.readouterr().out
