@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -29,32 +29,22 @@ def thresholds(settings: Settings) -> FlagThresholds:
     return FlagThresholds(high_risk_band=settings.flag_high_risk_band)
 
 
-def facts(assessment: StoredAssessment) -> AssessmentFacts:
-    """What the flag rule reads from a stored assessment."""
-    return AssessmentFacts(
-        bands=assessment.bands,
-        substantive_band=assessment.substantive_band,
-        surface_share=assessment.surface_share,
-        surface_flagged=assessment.surface_flagged,
-    )
-
-
 def decide(
     session: Session, contact_id: str, body: DecisionIn, *, by: Caller, settings: Settings
 ) -> DecisionRecorded:
     """Record a worker's decision; a flagged one opens a review. Commits."""
-    record, review = record_decision(
+    record, review_id = record_decision(
         session, contact_id, body, by=by, rule=thresholds(settings), source="worker"
     )
     session.commit()
     return DecisionRecorded(
-        decision_id=record.id,
+        decision_id=record["id"],
         contact_id=contact_id,
-        decision=record.decision,
-        decided_at=record.decided_at,
-        flagged_for_review=bool(record.flags),
-        flags=[FlagOut(**f) for f in record.flags],
-        review_id=review.id if review else None,
+        decision=record["decision"],
+        decided_at=record["decided_at"],
+        flagged_for_review=bool(record["flags"]),
+        flags=[FlagOut(**f) for f in record["flags"]],
+        review_id=review_id,
     )
 
 
@@ -66,72 +56,109 @@ def record_decision(
     by: Caller,
     rule: FlagThresholds,
     source: Source,
-) -> tuple[DecisionRecord, Review | None]:
-    """Store a decision with its flags (no commit); open a review if a worker's is flagged."""
-    contact, assessment = contact_and_assessment(session, contact_id)
-    flags = decide_flags(body.decision, body.reasons, facts(assessment), rule)
-    record = new_record(contact_id, body, flags, by=by, source=source)
-    session.add(record)
-    session.flush()
-    review = open_review(session, record, contact, flags) if flags and source == "worker" else None
-    details = decision_details(record, review)
-    version = assessment.model_version
-    audit.append(
-        session, by, "decision.recorded", "decision", record.id, details, model_version=version
+) -> tuple[dict[str, Any], str | None]:
+    """Store a decision with its flags (no commit); open a review if a worker's is flagged.
+
+    Returns the decision's row and the id of the review it opened, if any. Plain statements on
+    the session's connection, not ORM objects: this runs on every decision.
+    """
+    connection = session.connection()
+    row = connection.execute(_FACTS, {"contact_id": contact_id}).first()
+    if row is None:
+        raise NotFound(f"No contact {contact_id}.")
+    facts = AssessmentFacts(
+        bands=row.bands,
+        substantive_band=row.substantive_band,
+        surface_share=row.surface_share,
+        surface_flagged=row.surface_flagged,
     )
-    return record, review
+    flags = decide_flags(body.decision, body.reasons, facts, rule)
+    record = new_record(contact_id, body, flags, by=by, source=source)
+    connection.execute(_INSERT_DECISION, record)
+    review_id = None
+    if flags and source == "worker":
+        review_id = open_review(connection, record, row.team_id, row.child_age_years, flags)
+    details = decision_details(record, review_id)
+    audit.append_all(
+        connection,
+        by,
+        [audit.Entry("decision.recorded", "decision", record["id"], details, row.model_version)],
+    )
+    return record, review_id
+
+
+_FACTS = (
+    select(
+        Contact.team_id,
+        Contact.child_age_years,
+        StoredAssessment.bands,
+        StoredAssessment.substantive_band,
+        StoredAssessment.surface_share,
+        StoredAssessment.surface_flagged,
+        StoredAssessment.model_version,
+    )
+    .join(StoredAssessment, StoredAssessment.contact_id == Contact.contact_id)
+    .where(Contact.contact_id == bindparam("contact_id"))
+)
+_INSERT_DECISION = DecisionRecord.__table__.insert()
+_INSERT_REVIEW = Review.__table__.insert()
+_INSERT_REVIEW_FLAGS = ReviewFlag.__table__.insert()
 
 
 def new_record(
     contact_id: str, body: DecisionIn, flags: list[Flag], *, by: Caller, source: Source
-) -> DecisionRecord:
+) -> dict[str, Any]:
     """The table row of a decision taken now by ``by``."""
-    return DecisionRecord(
-        id=str(uuid.uuid4()),
-        contact_id=contact_id,
-        decision=body.decision.value,
-        reasons=[r.value for r in body.reasons],
-        note=body.note,
-        review_by=body.review_by,
-        decided_by=by.name,
-        decided_at=utcnow(),
-        flags=[{"code": f.code.value, "text": f.text} for f in flags],
-        source=source,
-    )
+    return {
+        "id": str(uuid.uuid4()),
+        "contact_id": contact_id,
+        "decision": body.decision.value,
+        "reasons": [r.value for r in body.reasons],
+        "note": body.note,
+        "review_by": body.review_by,
+        "decided_by": by.name,
+        "decided_at": utcnow(),
+        "flags": [{"code": f.code.value, "text": f.text} for f in flags],
+        "source": source,
+    }
 
 
-def decision_details(record: DecisionRecord, review: Review | None) -> dict[str, Any]:
+def decision_details(record: dict[str, Any], review_id: str | None) -> dict[str, Any]:
     """What the audit trail keeps of a decision: the note only as a fingerprint."""
     return {
-        "contact_id": record.contact_id,
-        "decision": record.decision,
-        "reasons": record.reasons,
-        "note": fingerprint(record.note),
-        "review_by": record.review_by.isoformat() if record.review_by else None,
-        "flags": [f["code"] for f in record.flags],
-        "source": record.source,
-        "review_id": review.id if review else None,
+        "contact_id": record["contact_id"],
+        "decision": record["decision"],
+        "reasons": record["reasons"],
+        "note": fingerprint(record["note"]),
+        "review_by": record["review_by"].isoformat() if record["review_by"] else None,
+        "flags": [f["code"] for f in record["flags"]],
+        "source": record["source"],
+        "review_id": review_id,
     }
 
 
 def open_review(
-    session: Session, record: DecisionRecord, contact: Contact, flags: list[Flag]
-) -> Review:
-    """Put a flagged decision in the review queue."""
-    review = Review(
-        id=str(uuid.uuid4()),
-        decision_id=record.id,
-        contact_id=contact.contact_id,
-        team_id=contact.team_id,
-        age_band=age_band(contact.child_age_years),
-        flags=record.flags,
-        status="open",
-        created_at=record.decided_at,
-    )
-    session.add(review)
-    session.flush()
-    session.add_all(ReviewFlag(review_seq=review.seq, code=f.code.value) for f in flags)
-    return review
+    connection: Connection,
+    record: dict[str, Any],
+    team_id: str | None,
+    child_age_years: int,
+    flags: list[Flag],
+) -> str:
+    """Put a flagged decision in the review queue; return the review's id."""
+    review = {
+        "id": str(uuid.uuid4()),
+        "decision_id": record["id"],
+        "contact_id": record["contact_id"],
+        "team_id": team_id,
+        "age_band": age_band(child_age_years),
+        "flags": record["flags"],
+        "status": "open",
+        "created_at": record["decided_at"],
+    }
+    [seq] = connection.execute(_INSERT_REVIEW, review).inserted_primary_key
+    codes = [{"review_seq": seq, "code": f.code.value} for f in flags]
+    connection.execute(_INSERT_REVIEW_FLAGS, codes)
+    return review["id"]
 
 
 def contact_and_assessment(session: Session, contact_id: str) -> tuple[Contact, StoredAssessment]:

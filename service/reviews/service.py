@@ -157,7 +157,7 @@ def overturn(
         rule=thresholds(settings),
         source="review_overturn",
     )
-    return record.id
+    return record["id"]
 
 
 def locked_open(session: Session, review_id: str) -> Review:
