@@ -49,6 +49,10 @@ def configure(settings: Settings) -> str:
     experiment = mlflow.get_experiment_by_name(EXPERIMENT)
     if experiment is not None:
         return experiment.experiment_id
+    if settings.mlflow_uri.startswith(("http://", "https://")):
+        # A tracking server keeps the artifacts (``mlflow server --serve-artifacts``), so every
+        # replica and the server's UI see the same models.
+        return mlflow.create_experiment(EXPERIMENT)
     settings.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
     return mlflow.create_experiment(
         EXPERIMENT, artifact_location=settings.mlflow_artifacts.as_uri()
