@@ -1,0 +1,222 @@
+"""The benchmark harness's own parts: figures, verdicts, the summary, request bodies, clients."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from benchmarks import bench
+from benchmarks.paced import Call, percentiles_ms, run_sync, summarise
+from service.contacts.schemas import ContactIn
+from service.decisions.schemas import DecisionIn
+
+WRK_OUTPUT = """Running 3s test @ http://127.0.0.1:8000
+  2 threads and 32 connections
+BENCH_JSON {"duration_us":2000000,"requests":1000,"bytes":5000,\
+"errors":{"connect":0,"read":1,"write":0,"status":10,"timeout":2},\
+"latency_us":{"p50":1500,"p90":2500,"p99":9000,"max":12000,"mean":1700.5},\
+"statuses":{"200":990,"500":10}}
+"""
+
+
+class Handler(BaseHTTPRequestHandler):
+    """200 for /ok, 500 for /fail, a chunked 200 for /chunked; keeps POST bodies."""
+
+    protocol_version = "HTTP/1.1"
+    bodies: list[bytes] = []  # noqa: RUF012 (shared by the handler's instances on purpose)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == "/chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"5\r\nhello\r\n0\r\n\r\n")
+            return
+        status = 200 if self.path == "/ok" else 500
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def do_POST(self) -> None:
+        Handler.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # wrk drops its connections mid-request when its time is up
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    Handler.bodies = []
+    httpd = QuietServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+def results(**parts: object) -> dict:
+    """A results dict as `bench.run` makes it, with the given stages' figures."""
+    machine = {
+        "date": "2026-01-01T00:00:00+00:00",
+        "git_commit": "abc1234",
+        "git_dirty": False,
+        "cpus": 2,
+        "cpu_model": "test",
+        "load_average": [0.1, 0.1, 0.1],
+        "python": "3.11",
+        "wrk": "wrk 4.1.0",
+        "database": "SQLite",
+    }
+    out = {"plan": {"connections": 32, "workers": 1}, "machine": machine, "errors": {}, **parts}
+    out["targets"] = bench.judge(out)
+    return out
+
+
+def http_run(ok_per_second: float, non_2xx: int = 0) -> dict:
+    latency = {"p50": 1.0, "p90": 2.0, "p99": 3.0, "max": 4.0, "mean": 1.0}
+    return {"ok_per_second": ok_per_second, "latency_ms": latency, "non_2xx": non_2xx}
+
+
+def test_parse_wrk_counts_non_2xx_and_socket_errors():
+    figures = bench.parse_wrk(WRK_OUTPUT)
+    assert figures["requests_per_second"] == 500
+    assert figures["ok_per_second"] == 495
+    assert figures["non_2xx"] == 10
+    assert figures["socket_errors"] == 3
+    assert figures["latency_ms"]["p99"] == 9
+    assert bench.failures(figures) == 13
+
+
+def test_parse_wrk_refuses_output_without_figures():
+    with pytest.raises(ValueError, match="BENCH_JSON"):
+        bench.parse_wrk("Running 3s test\nunable to connect\n")
+
+
+def test_judge_passes_fails_and_leaves_unmeasured_targets():
+    verdicts = {
+        t["key"]: t
+        for t in bench.judge(
+            {
+                "in_process": {"batch": {"per_second": 30_000}},
+                "http": {"health": http_run(1000), "score": http_run(400)},
+                "paced": {"score": {"latency_ms": {"p99": 80.0}, "non_2xx": 0, "errors": 0}},
+            }
+        )
+    }
+    assert verdicts["batch_per_second"]["verdict"] == "pass"
+    assert verdicts["batch_per_second"]["ratio"] == 1.5
+    assert verdicts["score_vs_health"]["measured"] == 0.4
+    assert verdicts["score_vs_health"]["verdict"] == "fail"
+    assert verdicts["paced_score_p99"]["verdict"] == "fail"
+    assert verdicts["decision_vs_health"]["verdict"] == "not measured"
+    assert verdicts["fairness_seconds"]["verdict"] == "not measured"
+
+
+def test_a_target_met_with_failed_requests_fails():
+    [score] = [
+        t
+        for t in bench.judge({"http": {"health": http_run(1000), "score": http_run(900, 5)}})
+        if t["key"] == "score_vs_health"
+    ]
+    assert (score["verdict"], score["failed"]) == ("fail", 5)
+
+
+def test_markdown_has_one_table_with_targets_and_shows_failures():
+    text = bench.render_markdown(
+        results(
+            http={"health": http_run(1000), "score": http_run(600, 7)},
+            data={"fairness": {"rows": 1_000_000, "audit_seconds": 3.2}},
+            errors={"paced": "RuntimeError: boom"},
+            stages=["data", "http", "paced"],
+        )
+    )
+    assert "| figure | measured | target | measured / target | verdict |" in text
+    assert "| fairness audit of 1,000,000 decisions | 3.20 s | < 20 s | 0.16 | pass |" in text
+    assert "7 requests failed" in text
+    assert "(7 failed requests) | ≥ 0.5 × | 1.20 | **fail** |" in text
+    assert "- paced: RuntimeError: boom" in text
+    assert "Skipped (--skip): inprocess." in text
+
+
+def test_score_lua_bodies_are_valid_contacts():
+    bodies = bench.contact_bodies(40, seed=3)
+    for n, body in enumerate(bodies):
+        line = bench.body_line(body)
+        assert "\n" not in line
+        contact = ContactIn.model_validate_json('{"contact_id":"b1-1-' + str(n) + '",' + line)
+        assert contact.contact_id == f"b1-1-{n}"
+    assert any("narrative" in b for b in bodies)
+    assert len({json.dumps(b, sort_keys=True) for b in bodies}) > 30
+
+
+def test_decision_bodies_are_valid_decisions():
+    kinds = {DecisionIn.model_validate(body).decision for body in bench.DECISION_BODIES}
+    assert len(kinds) == 6
+
+
+def test_write_lines_refuses_a_newline(tmp_path):
+    with pytest.raises(ValueError, match="newline"):
+        bench.write_lines(tmp_path / "x.txt", ["a", "b\nc"])
+
+
+def test_percentiles_of_nothing_are_nan():
+    assert all(v != v for v in percentiles_ms([]).values())
+    assert percentiles_ms([0.001, 0.002, 0.003], (50,)) == {"p50": 2.0}
+
+
+def test_paced_client_counts_every_request_status_and_body(server):
+    calls = [Call("GET", "/ok"), Call("GET", "/fail"), Call("GET", "/chunked")] * 10
+    calls += [Call("POST", "/echo", b'{"n": 1}')] * 10
+    result = run_sync(server, calls, rate=40, connections=4)
+    figures = summarise(result)
+    assert figures["requests"] == 40
+    assert figures["statuses"] == {"200": 20, "201": 10, "500": 10}
+    assert (figures["ok"], figures["non_2xx"], figures["errors"]) == (30, 10, 0)
+    assert Handler.bodies == [b'{"n": 1}'] * 10
+    assert len(result.latencies) == 40
+
+
+def test_paced_client_counts_refused_connections_as_errors(server):
+    closed = bench.free_port()
+    result = run_sync(f"http://127.0.0.1:{closed}", [Call("GET", "/ok")] * 5, rate=50)
+    figures = summarise(result)
+    assert (figures["requests"], figures["answered"], figures["errors"]) == (5, 0, 5)
+    assert figures["error_kinds"] == {"ConnectionRefusedError": 5}
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_score_lua_sends_unique_valid_contacts(server, tmp_path):
+    bodies = bench.contact_bodies(5, seed=1)
+    path = bench.write_lines(tmp_path / "contacts.jsonl", [bench.body_line(b) for b in bodies])
+    script = Path(bench.WRK_DIR) / "score.lua"
+    command = ["wrk", "-t2", "-c4", "-d1s", "-s", str(script), server, "--", "tok", "r1", str(path)]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
+    figures = bench.parse_wrk(output.stdout)
+    ids = [ContactIn.model_validate_json(b).contact_id for b in Handler.bodies]
+    assert len(ids) > 10
+    assert len(set(ids)) == len(ids)
+    # Requests still in flight when wrk stops reach the server but are not counted by wrk.
+    assert len(ids) - 4 <= figures["statuses"]["201"] <= len(ids)
+    assert list(figures["statuses"]) == ["201"]
