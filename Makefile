@@ -7,7 +7,7 @@ TRIAGE_HOME ?= var
 export TRIAGE_HOME
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format data train clean
+.PHONY: help setup run test lint format data train clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ lint: $(STAMP) ## ruff check and format check
 format: $(STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+bench: $(STAMP) ## run every benchmark (about 3 minutes; 4 the first time), write var/bench/results.{json,md}
+	$(BIN)/python -m benchmarks.bench
 
 clean: ## remove the virtual environment and all local state under var/
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
