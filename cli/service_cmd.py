@@ -30,13 +30,22 @@ def serve(
     ),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
 ) -> None:
-    """Run the HTTP service (OpenAPI document at /docs and /openapi.json)."""
+    """Run the HTTP service (OpenAPI document at /docs and /openapi.json).
+
+    Outside development it refuses default secrets (TRIAGE_SECRET_KEY ...): see SECURITY.md.
+    """
     import uvicorn
 
     from config import get_settings
+    from config.settings import insecure_settings
     from service.migrate import upgrade
 
     settings = get_settings()
+    if problems := insecure_settings(settings):  # before the database or a port is touched
+        typer.echo(f"Refusing to start (TRIAGE_ENVIRONMENT={settings.environment}):", err=True)
+        for problem in problems:
+            typer.echo(f"  - {problem}", err=True)
+        raise typer.Exit(1)
     upgrade(settings)
     uvicorn.run(
         "service.app:create_app",

@@ -10,8 +10,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+RATE_LIMIT_OFF = frozenset({"", "0", "off", "none"})
 
 
 class Settings(BaseSettings):
@@ -83,6 +85,41 @@ class Settings(BaseSettings):
     )
     session_hours: float = Field(8.0, gt=0, le=24, description="How long a page sign-in lasts.")
 
+    # Abuse limits and browsers (SECURITY.md).
+    rate_limit: str = Field(
+        "600/minute",
+        description=(
+            "Most /v1 requests per user, e.g. '600/minute' or '20/second;600/minute'; "
+            "'0' or '' turns it off. Counted per process: N workers allow N times as many."
+        ),
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Origins whose pages may call the API from a browser, as a JSON list "
+            "(TRIAGE_CORS_ORIGINS='[\"https://portal.example\"]'); empty, CORS stays closed."
+        ),
+    )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _parse_rate_limit(cls, value: str) -> str:
+        """Refuse a limit that `limits` cannot parse (at start-up, not at the first request)."""
+        from limits import parse_many
+
+        value = value.strip()
+        if value not in RATE_LIMIT_OFF:
+            try:
+                parse_many(value)
+            except ValueError as error:
+                raise ValueError(f"not a rate limit like '600/minute': {value!r}") from error
+        return value
+
+    @property
+    def rate_limit_enabled(self) -> bool:
+        """Whether /v1 requests are rate limited."""
+        return self.rate_limit not in RATE_LIMIT_OFF
+
     @property
     def mlflow_uri(self) -> str:
         """The MLflow tracking URI: the override, else SQLite under ``home``."""
@@ -108,3 +145,65 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Return the process's settings (cached; clear the cache after changing the environment)."""
     return Settings()
+
+
+# Values seen in examples and templates (compose.yaml, .env samples, tutorials): never a real key.
+PLACEHOLDER_WORDS = ("changeme", "changethis", "replaceme", "placeholder", "example", "secretkey")
+WEAK_PASSWORDS = frozenset(
+    {"", "postgres", "triage", "mlflow", "password", "secret", "admin", "root", "changeme"}
+)
+MIN_SECRET_CHARS = 32
+
+
+class InsecureSettings(RuntimeError):
+    """Settings that are fine on a laptop but refused outside development."""
+
+
+def insecure_settings(settings: Settings) -> list[str]:
+    """What makes ``settings`` unfit outside development, one sentence per problem naming its
+    variable (empty in development, where anything goes)."""
+    if settings.environment == "development":
+        return []
+    problems = _secret_key_problems(settings.secret_key)
+    for name, url in (
+        ("TRIAGE_DATABASE_URL", settings.database_url),
+        ("TRIAGE_MLFLOW_TRACKING_URI", settings.mlflow_tracking_uri),
+    ):
+        if url and _has_weak_password(url):
+            problems.append(f"{name} uses a default or empty password: set a strong one.")
+    if settings.cookie_secure is False:
+        problems.append("TRIAGE_COOKIE_SECURE is false: sign-in cookies must only travel on HTTPS.")
+    if "*" in settings.cors_origins:
+        problems.append("TRIAGE_CORS_ORIGINS allows every origin ('*'): list the origins instead.")
+    return problems
+
+
+def refuse_insecure(settings: Settings) -> None:
+    """Raise :class:`InsecureSettings` listing every problem, if there is one."""
+    problems = insecure_settings(settings)
+    if problems:
+        where = f"TRIAGE_ENVIRONMENT={settings.environment}"
+        raise InsecureSettings(f"Refusing to start ({where}): " + " ".join(problems))
+
+
+def _secret_key_problems(key: SecretStr | None) -> list[str]:
+    generate = "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+    if key is None or not key.get_secret_value().strip():
+        return [f"TRIAGE_SECRET_KEY is unset: {generate}."]
+    value = key.get_secret_value()
+    letters = "".join(c for c in value.lower() if c.isalnum())
+    if any(word in letters for word in PLACEHOLDER_WORDS) or letters in WEAK_PASSWORDS:
+        return [f"TRIAGE_SECRET_KEY is a placeholder from an example: {generate}."]
+    if len(value) < MIN_SECRET_CHARS or len(set(value)) < 10:
+        return [f"TRIAGE_SECRET_KEY is too short or repetitive (< {MIN_SECRET_CHARS}): {generate}."]
+    return []
+
+
+def _has_weak_password(url: str) -> bool:
+    """Whether a URL carries a password that is empty or a well-known default."""
+    from urllib.parse import unquote, urlsplit
+
+    password = urlsplit(url).password
+    if password is None:
+        return False  # none in the URL: SQLite, peer authentication, ~/.pgpass or PGPASSWORD
+    return unquote(password).lower() in WEAK_PASSWORDS
