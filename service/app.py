@@ -12,10 +12,11 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
-from config.settings import Settings, get_settings
+from config.settings import Settings, get_settings, refuse_insecure
 from models.registry import LoadedModel, NoChampionError
 
 logger = logging.getLogger("triage.service")
@@ -37,21 +38,58 @@ def create_app(settings: Settings | None = None, *, champion: LoadedModel | None
     from service.errors import register_error_handlers
     from service.health import router as health_router
     from service.middleware import RequestContextMiddleware
+    from service.security import (
+        SecurityHeadersMiddleware,
+        never_log_result_rows,
+        rate_limiter,
+        wants_hsts,
+    )
     from service.ui import install_ui
 
     settings = settings or get_settings()
+    never_log_result_rows()
     app = FastAPI(
         title="triage",
         version="1",
         description=DESCRIPTION,
         lifespan=_lifespan(settings, champion),
     )
+    app.state.rate_limiter = rate_limiter(settings)
     app.include_router(health_router)
-    app.include_router(v1)
-    install_ui(app, settings)
+    app.include_router(v1, responses=rate_limited_response() if app.state.rate_limiter else None)
+    install_ui(app, settings)  # refuses a missing TRIAGE_SECRET_KEY in production
+    refuse_insecure(settings)  # and any other default secret outside development
     register_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    if settings.cors_origins:  # closed unless origins are listed: no CORS headers at all
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=wants_hsts(settings))  # outermost
     return app
+
+
+def rate_limited_response() -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI entry of the 429 that every /v1 route may answer."""
+    from service.schemas import ErrorOut
+
+    example = {"type": "rate_limited", "detail": "Rate limit of 600/minute per user reached; ..."}
+    return {
+        429: {
+            "model": ErrorOut,
+            "description": "Too many requests by this user (TRIAGE_RATE_LIMIT).",
+            "headers": {
+                "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+            },
+            "content": {"application/json": {"example": example}},
+        }
+    }
 
 
 def _lifespan(settings: Settings, champion: LoadedModel | None):

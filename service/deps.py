@@ -17,7 +17,7 @@ from models.registry import LoadedModel
 from service.auth.schemas import Caller, Role
 from service.auth.service import authenticate
 from service.db import Database
-from service.errors import Forbidden, ModelUnavailable, Unauthorized
+from service.errors import Forbidden, ModelUnavailable, TooManyRequests, Unauthorized
 
 bearer = HTTPBearer(
     auto_error=False, description="A token from `triage users add NAME --role ROLE`."
@@ -58,13 +58,16 @@ def get_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
-    """The active user holding the bearer token, or 401."""
+    """The active user holding the bearer token (else 401), within their rate limit (else 429)."""
     if credentials is None:
         raise Unauthorized()
     with request.app.state.db.read() as session:
         user = authenticate(session, credentials.credentials)
     if user is None:
         raise Unauthorized("The token is not valid or has been revoked.")
+    limiter = request.app.state.rate_limiter
+    if limiter is not None and (wait := limiter.retry_after(user.name)) is not None:
+        raise TooManyRequests(limiter.description, wait)
     return Caller(user.name, Role(user.role), request.state.request_id)
 
 

@@ -46,6 +46,16 @@ class Conflict(DomainError):
     status, type = 409, "conflict"
 
 
+class TooManyRequests(DomainError):
+    """The caller has used up their rate limit; ``Retry-After`` says when to try again."""
+
+    status, type = 429, "rate_limited"
+
+    def __init__(self, limit: str, retry_after: int) -> None:
+        detail = f"Rate limit of {limit} per user reached; retry after {retry_after} s."
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
 class ModelUnavailable(DomainError):
     status, type = 503, "model_unavailable"
 
@@ -59,7 +69,7 @@ class InvalidField(DomainError):
         super().__init__([{"loc": loc, "msg": msg, "type": kind}])
 
 
-HTTP_TYPES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+HTTP_TYPES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}
 
 
 def error_body(kind: str, detail: Any) -> dict[str, Any]:
