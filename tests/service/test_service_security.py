@@ -257,7 +257,7 @@ def test_triage_serve_refuses_before_starting_the_server(tmp_path, monkeypatch):
         result = CliRunner().invoke(cli, ["serve"])
     finally:
         get_settings.cache_clear()
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert "TRIAGE_SECRET_KEY" in result.output and "change-me" not in result.output
     assert not (tmp_path / "triage.db").exists()  # refused before touching the database
 
