@@ -92,6 +92,8 @@ def page(chromium) -> Iterator[Any]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1200, "height": 900})
+        # axe in every page as an init script: the pages' CSP rightly refuses inline scripts.
+        context.add_init_script(path=str(AXE))
         tab = context.new_page()
         tab.console_errors = []
         tab.on("console", lambda m: m.type == "error" and tab.console_errors.append(m.text))
@@ -114,7 +116,6 @@ def check(page: Any, name: str, *, status: int | None = None) -> None:
     errors = [e for e in page.console_errors if status is None or expected not in e]
     assert errors == [], f"{name}: {errors}"
     page.console_errors.clear()
-    page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document)")
     bad = [
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
