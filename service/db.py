@@ -27,6 +27,9 @@ from config.settings import Settings
 
 # Read-only sessions begin deferred on SQLite; every other transaction begins IMMEDIATE.
 READ_ONLY = "triage_read_only"
+# How long a SQLite writer may queue behind this process's other writers (each is short; the
+# busy timeout bounds only the wait for writers in other processes).
+WRITE_QUEUE_SECONDS = 60.0
 # Set in a pooled SQLite connection's info while it holds the process's write lock.
 HOLDS_WRITE_LOCK = "triage_holds_write_lock"
 NAMING = {
@@ -161,7 +164,7 @@ def _sqlite_engine(url: URL, settings: Settings) -> Engine:
             return
         info = connection.connection.info
         if not info.get(HOLDS_WRITE_LOCK):
-            if not writers.acquire(timeout=timeout):
+            if not writers.acquire(timeout=max(timeout, WRITE_QUEUE_SECONDS)):
                 raise sqlite3.OperationalError("database is locked (waited for other writers)")
             info[HOLDS_WRITE_LOCK] = True
         try:

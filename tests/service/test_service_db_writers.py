@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import text
@@ -11,9 +13,7 @@ from service.db import open_database
 
 
 def test_many_threads_writing_at_once_all_commit_in_full(tmp_path):
-    # A short busy timeout: without the in-process queue some of these would fail with
-    # "database is locked" while SQLite's busy handler sleeps.
-    db = open_database(Settings(home=tmp_path, db_busy_timeout_seconds=0.05, db_pool_size=20))
+    db = open_database(Settings(home=tmp_path, db_pool_size=20))
     with db.engine.begin() as connection:
         connection.execute(text("CREATE TABLE counter (n INTEGER)"))
         connection.execute(text("INSERT INTO counter VALUES (0)"))
@@ -28,6 +28,33 @@ def test_many_threads_writing_at_once_all_commit_in_full(tmp_path):
         list(pool.map(increment, range(400)))
     with db.read() as session:
         assert session.execute(text("SELECT n FROM counter")).scalar_one() == 400
+    db.dispose()
+
+
+def test_a_writer_queues_behind_another_in_the_process_beyond_the_busy_timeout(tmp_path):
+    # SQLite's busy handler would give up after 50 ms with "database is locked"; a writer in
+    # the same process waits its turn instead and starts the moment the first one commits.
+    db = open_database(Settings(home=tmp_path, db_busy_timeout_seconds=0.05))
+    with db.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (n INTEGER)"))
+    first_is_writing = threading.Event()
+
+    def slow_writer() -> None:
+        with db.write() as session:
+            session.execute(text("INSERT INTO t VALUES (1)"))
+            first_is_writing.set()
+            time.sleep(0.5)
+            session.commit()
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    assert first_is_writing.wait(10)
+    with db.write() as session:
+        session.execute(text("INSERT INTO t VALUES (2)"))
+        session.commit()
+    thread.join()
+    with db.read() as session:
+        assert session.execute(text("SELECT count(*) FROM t")).scalar_one() == 2
     db.dispose()
 
 
