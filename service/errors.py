@@ -69,7 +69,13 @@ class InvalidField(DomainError):
         super().__init__([{"loc": loc, "msg": msg, "type": kind}])
 
 
-HTTP_TYPES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}
+HTTP_TYPES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "rate_limited",
+}
 
 
 def error_body(kind: str, detail: Any) -> dict[str, Any]:

@@ -6,6 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+# Text the service stores or looks up may not hold NUL (U+0000): PostgreSQL text cannot, so it is
+# refused at the edge (422) on every backend alike.
+NO_NUL = r"^[^\x00]*$"
+
 
 class ErrorOut(BaseModel):
     """Every error answer: a machine-readable type and a human-readable detail."""
@@ -30,6 +34,10 @@ class ValidationErrorOut(BaseModel):
 
 
 _EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
+    400: (
+        "The body could not be read: it is not UTF-8 text.",
+        {"type": "bad_request", "detail": "There was an error parsing the body"},
+    ),
     401: (
         "No valid bearer token.",
         {"type": "unauthorized", "detail": "A valid bearer token is required."},
@@ -78,3 +86,5 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 AUTHENTICATED = (401, 403)
+# A route that reads a JSON body: 400 when the bytes are not text, 422 when the JSON is invalid.
+JSON_BODY = (400, 422)

@@ -19,7 +19,7 @@ from service.contacts.schemas import (
 from service.decisions import service as decisions
 from service.decisions.schemas import DecisionIn, DecisionRecorded
 from service.deps import DatabaseDep, ModelDep, SessionDep, SettingsDep, Worker
-from service.schemas import AUTHENTICATED, error_responses
+from service.schemas import AUTHENTICATED, JSON_BODY, error_responses
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 
@@ -52,7 +52,7 @@ DECISION_EXAMPLES = {
     "/score",
     response_model=Assessment,
     summary="Score one contact (stored; idempotent by contact_id)",
-    responses=error_responses(*AUTHENTICATED, 409, 422, 503),
+    responses=error_responses(*AUTHENTICATED, *JSON_BODY, 409, 503),
 )
 def score(
     caller: Worker,
@@ -71,7 +71,7 @@ def score(
     "/score/batch",
     response_model=BatchOut,
     summary="Score up to 1,000 contacts at once (all or nothing)",
-    responses=error_responses(*AUTHENTICATED, 409, 422, 503),
+    responses=error_responses(*AUTHENTICATED, *JSON_BODY, 409, 503),
 )
 def score_batch(
     caller: Worker, model: ModelDep, db: DatabaseDep, settings: SettingsDep, batch: BatchIn
@@ -96,7 +96,7 @@ def get_contact(caller: Worker, session: SessionDep, contact_id: ContactIdPath) 
     "/{contact_id}/decision",
     response_model=DecisionRecorded,
     summary="Record a front-door decision; flagged ones go to the review queue",
-    responses=error_responses(*AUTHENTICATED, 404, 422),
+    responses=error_responses(*AUTHENTICATED, *JSON_BODY, 404),
 )
 def decide(
     caller: Worker,

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 
 from data.codes import LEGACY_CONCERNS, Concern, Disability, Ethnicity, ReferralSource, Sex
 from service.decisions.schemas import DecisionOut
+from service.schemas import NO_NUL
 
 CONCERN_CODES: tuple[str, ...] = tuple(c.value for c in Concern) + tuple(LEGACY_CONCERNS)
 ConcernCode = Literal[CONCERN_CODES]  # type: ignore[valid-type]
@@ -23,6 +24,8 @@ NO_FACTORS = Concern.NO_FACTORS.value
 EARLIEST, LATEST = date(1678, 1, 1), date(2262, 4, 11)
 
 ContactId = Annotated[str, Field(pattern=CONTACT_ID_PATTERN, examples=["C-123"])]
+TeamId = Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
+Narrative = Annotated[str, Field(max_length=10_000, pattern=NO_NUL)]
 
 CONTACT_EXAMPLE: dict[str, Any] = {
     "contact_id": "C-123",
@@ -61,8 +64,8 @@ class ContactIn(BaseModel):
     child_ethnicity: Ethnicity = Ethnicity.NOBT
     child_disability: Disability = Disability.UNKNOWN
     # Absent means none; null is not a string (as in the contract's JSON Schema).
-    team_id: Annotated[str, Field(min_length=1, max_length=64)] = None  # type: ignore[assignment]
-    narrative: Annotated[str, Field(max_length=10_000)] = None  # type: ignore[assignment]
+    team_id: TeamId = None  # type: ignore[assignment]
+    narrative: Narrative = None  # type: ignore[assignment]
 
     @field_validator("received_at", mode="before")
     @classmethod

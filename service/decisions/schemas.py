@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from data.codes import Decision
 from service.decisions.flags import FlagCode, Reason
+from service.schemas import NO_NUL
 
 DECISION_EXAMPLE = {
     "decision": "nfa",
@@ -28,7 +29,9 @@ class DecisionIn(BaseModel):
         json_schema_extra={"uniqueItems": True},
         description="child_age and referral_source are surface reasons.",
     )
-    note: str = Field("", description="Free text of any length: stored whole, never logged.")
+    note: str = Field(
+        "", pattern=NO_NUL, description="Free text of any length: stored whole, never logged."
+    )
     review_by: date | None = Field(None, description="Hold the case open for review by this date.")
 
     @field_validator("reasons")

@@ -11,7 +11,7 @@ from service.contacts.schemas import CONTACT_ID_PATTERN
 from service.deps import SessionDep, require_roles
 from service.outcomes import service
 from service.outcomes.schemas import OutcomeIn, OutcomeOut
-from service.schemas import AUTHENTICATED, error_responses
+from service.schemas import AUTHENTICATED, JSON_BODY, error_responses
 
 router = APIRouter(prefix="/contacts", tags=["outcomes"])
 DataTeam = Annotated[Caller, Depends(require_roles(Role.DATA_TEAM))]
@@ -22,7 +22,7 @@ ContactIdPath = Annotated[str, Path(pattern=CONTACT_ID_PATTERN, examples=["C-123
     "/{contact_id}/outcome",
     response_model=OutcomeOut,
     summary="Record whether the child was assessed as in need within 12 months",
-    responses=error_responses(*AUTHENTICATED, 404, 422),
+    responses=error_responses(*AUTHENTICATED, *JSON_BODY, 404),
 )
 def record(
     contact_id: ContactIdPath, body: OutcomeIn, caller: DataTeam, session: SessionDep

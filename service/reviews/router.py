@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from service.decisions.flags import FlagCode
 from service.deps import Leader, ReadSessionDep, SessionDep, SettingsDep
@@ -17,9 +17,10 @@ from service.reviews.schemas import (
     ReviewPage,
     ReviewStatus,
 )
-from service.schemas import AUTHENTICATED, error_responses
+from service.schemas import AUTHENTICATED, JSON_BODY, NO_NUL, error_responses
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
+ReviewIdPath = Annotated[str, Path(pattern=NO_NUL)]
 
 
 @router.get(
@@ -32,10 +33,10 @@ def list_reviews(
     caller: Leader,
     session: ReadSessionDep,
     status: ReviewStatus = "open",
-    team: Annotated[str | None, Query(max_length=64)] = None,
+    team: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
     flag: FlagCode | None = None,
     age_band: AgeBand | None = None,  # type: ignore[valid-type]
-    assigned_to: Annotated[str | None, Query(max_length=64)] = None,
+    assigned_to: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="`next` from the previous page.")] = None,
 ) -> ReviewPage:
@@ -52,7 +53,7 @@ def list_reviews(
     summary="One review",
     responses=error_responses(*AUTHENTICATED, 404, 422),
 )
-def get_review(caller: Leader, session: ReadSessionDep, review_id: str) -> ReviewItem:
+def get_review(caller: Leader, session: ReadSessionDep, review_id: ReviewIdPath) -> ReviewItem:
     """A review and the decision it is about."""
     return service.get_review(session, review_id)
 
@@ -63,7 +64,7 @@ def get_review(caller: Leader, session: ReadSessionDep, review_id: str) -> Revie
     summary="Claim a review for yourself",
     responses=error_responses(*AUTHENTICATED, 404, 409, 422),
 )
-def claim(caller: Leader, session: SessionDep, review_id: str) -> ReviewItem:
+def claim(caller: Leader, session: SessionDep, review_id: ReviewIdPath) -> ReviewItem:
     """Take the review so nobody duplicates the work; 409 if another leader has it."""
     return service.claim(session, review_id, by=caller)
 
@@ -72,9 +73,11 @@ def claim(caller: Leader, session: SessionDep, review_id: str) -> ReviewItem:
     "/{review_id}/assign",
     response_model=ReviewItem,
     summary="Assign a review to a team leader",
-    responses=error_responses(*AUTHENTICATED, 404, 409, 422),
+    responses=error_responses(*AUTHENTICATED, *JSON_BODY, 404, 409),
 )
-def assign(caller: Leader, session: SessionDep, review_id: str, body: AssignIn) -> ReviewItem:
+def assign(
+    caller: Leader, session: SessionDep, review_id: ReviewIdPath, body: AssignIn
+) -> ReviewItem:
     """Give the review to an active team leader (422 otherwise); 409 once resolved."""
     return service.assign(session, review_id, body.assignee, by=caller)
 
@@ -83,10 +86,14 @@ def assign(caller: Leader, session: SessionDep, review_id: str, body: AssignIn) 
     "/{review_id}",
     response_model=ReviewItem,
     summary="Resolve a review: upheld or overturned",
-    responses=error_responses(*AUTHENTICATED, 404, 409, 422),
+    responses=error_responses(*AUTHENTICATED, *JSON_BODY, 404, 409),
 )
 def resolve(
-    caller: Leader, session: SessionDep, settings: SettingsDep, review_id: str, body: ResolveIn
+    caller: Leader,
+    session: SessionDep,
+    settings: SettingsDep,
+    review_id: ReviewIdPath,
+    body: ResolveIn,
 ) -> ReviewItem:
     """Uphold the decision, or overturn it with a new decision in your name. A resolved review
     leaves the queue; resolving it again is 409."""

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from data.codes import AGE_BANDS, Decision
 from service.decisions.flags import Reason
 from service.decisions.schemas import FlagOut
+from service.schemas import NO_NUL
 
 AgeBand = Literal[tuple(label for label, _, _ in AGE_BANDS)]  # type: ignore[valid-type]
 ReviewStatus = Literal["open", "resolved"]
@@ -64,7 +65,7 @@ class AssignIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"assignee": "sam"}]})
 
-    assignee: str = Field(min_length=1, max_length=64)
+    assignee: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
 
 
 class ResolveIn(BaseModel):
@@ -86,7 +87,9 @@ class ResolveIn(BaseModel):
     )
 
     outcome: Outcome
-    note: str = Field(description="Free text of any length: stored whole, never logged.")
+    note: str = Field(
+        pattern=NO_NUL, description="Free text of any length: stored whole, never logged."
+    )
     decision: Decision | None = Field(
         None, validate_default=True, description="Required when overturned: the new decision."
     )
