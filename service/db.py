@@ -13,6 +13,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +35,27 @@ READ_ONLY = "triage_read_only"
 WRITE_QUEUE_SECONDS = 60.0
 # Set in a pooled SQLite connection's info while it holds the process's write lock.
 HOLDS_WRITE_LOCK = "triage_holds_write_lock"
+# True while work runs on the event loop: a SQLite write then never waits (see WriterBusy).
+_NO_WAIT: ContextVar[bool] = ContextVar("triage_db_no_wait", default=False)
+
+
+class WriterBusy(Exception):
+    """A write would have to wait for another writer, and the caller asked not to wait.
+
+    Raised before anything is written, so the work can be run again where waiting is fine.
+    """
+
+
+@contextmanager
+def no_waiting() -> Iterator[None]:
+    """Within this block a SQLite write transaction that would wait raises WriterBusy."""
+    token = _NO_WAIT.set(True)
+    try:
+        yield
+    finally:
+        _NO_WAIT.reset(token)
+
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -80,6 +104,11 @@ class Database:
     write: sessionmaker[Session]
     read: sessionmaker[Session]
     read_engine: Engine  # the engine with read-only transactions, for Core queries
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded SQLite store (its work is local and short)."""
+        return self.engine.dialect.name == "sqlite"
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -159,16 +188,26 @@ def _sqlite_engine(url: URL, settings: Settings) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
+        # BEGIN and PRAGMA straight on the sqlite3 connection: they run on every transaction,
+        # and SQLAlchemy's statement machinery costs far more than SQLite's work here.
+        raw = connection.connection.driver_connection
         if connection.get_execution_options().get(READ_ONLY, False):
-            connection.exec_driver_sql("BEGIN")
+            raw.execute("BEGIN")
             return
         info = connection.connection.info
+        no_wait = _NO_WAIT.get()
         if not info.get(HOLDS_WRITE_LOCK):
-            if not writers.acquire(timeout=max(timeout, WRITE_QUEUE_SECONDS)):
+            if no_wait:
+                if not writers.acquire(blocking=False):
+                    raise WriterBusy("another writer in this process")
+            elif not writers.acquire(timeout=max(timeout, WRITE_QUEUE_SECONDS)):
                 raise sqlite3.OperationalError("database is locked (waited for other writers)")
             info[HOLDS_WRITE_LOCK] = True
         try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            if no_wait:
+                _begin_without_waiting(raw, timeout)
+            else:
+                raw.execute("BEGIN IMMEDIATE")
         except BaseException:
             _release(info, writers)
             raise
@@ -185,6 +224,19 @@ def _sqlite_engine(url: URL, settings: Settings) -> Engine:
         _release(record.info, writers)
 
     return engine
+
+
+def _begin_without_waiting(raw: sqlite3.Connection, timeout: float) -> None:
+    """BEGIN IMMEDIATE, or WriterBusy at once if another process is writing."""
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error):
+            raise WriterBusy("another process is writing") from error
+        raise
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
 
 
 def _release(info: dict[str, Any], writers: threading.Lock) -> None:

@@ -5,7 +5,7 @@ Everything comes from ``app.state`` (built in the lifespan), so nothing is creat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from models.registry import LoadedModel
+from service import blocking
 from service.auth.schemas import Caller, Role
-from service.auth.service import authenticate
+from service.auth.service import token_holder
 from service.db import Database
 from service.errors import Forbidden, ModelUnavailable, TooManyRequests, Unauthorized
 
@@ -24,12 +25,16 @@ bearer = HTTPBearer(
 )
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies that only read app.state are ``async``: FastAPI runs a plain ``def``
+# dependency in its thread pool, and each such hop costs more than the work of a cheap route.
+
+
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     return request.app.state.settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     """The app's database."""
     return request.app.state.db
 
@@ -46,7 +51,7 @@ def get_read_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_model(request: Request) -> LoadedModel:
+async def get_model(request: Request) -> LoadedModel:
     """The champion loaded at start-up, or 503."""
     loaded = request.app.state.champion
     if loaded is None:
@@ -54,30 +59,37 @@ def get_model(request: Request) -> LoadedModel:
     return loaded
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
     """The active user holding the bearer token (else 401), within their rate limit (else 429)."""
     if credentials is None:
         raise Unauthorized()
-    with request.app.state.db.read() as session:
-        user = authenticate(session, credentials.credentials)
+    db = request.app.state.db
+    user = await blocking.run(db, active_token_holder, db, credentials.credentials)
     if user is None:
         raise Unauthorized("The token is not valid or has been revoked.")
+    name, role = user
     limiter = request.app.state.rate_limiter
-    if limiter is not None and (wait := limiter.retry_after(user.name)) is not None:
+    if limiter is not None and (wait := limiter.retry_after(name)) is not None:
         raise TooManyRequests(limiter.description, wait)
-    return Caller(user.name, Role(user.role), request.state.request_id)
+    return Caller(name, Role(role), request.state.request_id)
+
+
+def active_token_holder(db: Database, token: str) -> tuple[str, str] | None:
+    """The name and role of the active user holding ``token``, or None."""
+    with db.read_engine.connect() as connection:
+        return token_holder(connection, token)
 
 
 CurrentUser = Annotated[Caller, Depends(get_caller)]
 
 
-def require_roles(*roles: Role) -> Callable[[Caller], Caller]:
+def require_roles(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency admitting only callers with one of ``roles`` (else 403)."""
 
-    def check(caller: CurrentUser) -> Caller:
+    async def check(caller: CurrentUser) -> Caller:
         if caller.role not in roles:
             raise Forbidden(f"Role {caller.role.value} may not use this route.")
         return caller

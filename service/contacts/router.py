@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path
 
+from service import blocking
 from service.contacts import service
 from service.contacts.schemas import (
     CONTACT_EXAMPLE,
@@ -54,7 +55,7 @@ DECISION_EXAMPLES = {
     summary="Score one contact (stored; idempotent by contact_id)",
     responses=error_responses(*AUTHENTICATED, *JSON_BODY, 409, 503),
 )
-def score(
+async def score(
     caller: Worker,
     model: ModelDep,
     db: DatabaseDep,
@@ -63,7 +64,9 @@ def score(
 ) -> dict[str, Any]:
     """Assess a contact with the champion and store both. The same contact again gives back the
     stored assessment; a different body under a stored contact_id is 409."""
-    [assessment] = service.score_contacts(db, model, [contact], by=caller, settings=settings)
+    [assessment] = await blocking.run(
+        db, service.score_contacts, db, model, [contact], by=caller, settings=settings
+    )
     return assessment
 
 
@@ -98,9 +101,9 @@ def get_contact(caller: Worker, session: SessionDep, contact_id: ContactIdPath) 
     summary="Record a front-door decision; flagged ones go to the review queue",
     responses=error_responses(*AUTHENTICATED, *JSON_BODY, 404),
 )
-def decide(
+async def decide(
     caller: Worker,
-    session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     contact_id: ContactIdPath,
     decision: Annotated[DecisionIn, Body(openapi_examples=DECISION_EXAMPLES)],
@@ -108,4 +111,6 @@ def decide(
     """Record a decision (several over time; the latest is current) and flag it if the rule says
     so: an NFA despite substantive risk, an NFA on surface features only, or a high-risk contact
     sent back for more information or signposted."""
-    return decisions.decide(session, contact_id, decision, by=caller, settings=settings)
+    return await blocking.run(
+        db, decisions.decide, db, contact_id, decision, by=caller, settings=settings
+    )

@@ -27,7 +27,8 @@ from service.db import Database, utcnow
 from service.decisions.service import contact_and_assessment, list_decisions
 from service.errors import Conflict, InvalidField
 
-# A concurrent request may store one of ours first; we then re-read and answer as a replay.
+# A contact already stored (or stored meanwhile by a concurrent request) fails the first attempt;
+# the next ones re-read and answer it as a replay.
 STORE_ATTEMPTS = 3
 
 
@@ -42,8 +43,10 @@ def score_contacts(
     """Assess and store new contacts, replay stored ones; all or nothing, in request order."""
     items = [canonicalise(c) for c in contacts]
     check_batch(items, settings.max_batch)
-    for _ in range(STORE_ATTEMPTS):
-        stored = stored_assessments(db, [i.contact_id for i in items])
+    for attempt in range(STORE_ATTEMPTS):
+        # Optimistic first: new contacts are the common case, and storing one already stored
+        # fails on its primary key; only then are the stored ones read.
+        stored = stored_assessments(db, [i.contact_id for i in items]) if attempt else {}
         refuse_conflicts(items, stored)
         fresh = [i for i in items if i.contact_id not in stored]
         new = assess_contacts(loaded, fresh, settings) if fresh else []

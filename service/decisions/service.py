@@ -14,7 +14,7 @@ from service.audit import service as audit
 from service.audit.chain import fingerprint
 from service.auth.schemas import Caller
 from service.contacts.tables import Contact, StoredAssessment
-from service.db import utcnow
+from service.db import Database, utcnow
 from service.decisions.flags import AssessmentFacts, Flag, FlagThresholds, decide_flags
 from service.decisions.schemas import DecisionIn, DecisionOut, DecisionRecorded, FlagOut
 from service.decisions.tables import DecisionRecord
@@ -30,6 +30,14 @@ def thresholds(settings: Settings) -> FlagThresholds:
 
 
 def decide(
+    db: Database, contact_id: str, body: DecisionIn, *, by: Caller, settings: Settings
+) -> DecisionRecorded:
+    """:func:`decide_in` a new write session of ``db`` (one transaction)."""
+    with db.write() as session:
+        return decide_in(session, contact_id, body, by=by, settings=settings)
+
+
+def decide_in(
     session: Session, contact_id: str, body: DecisionIn, *, by: Caller, settings: Settings
 ) -> DecisionRecorded:
     """Record a worker's decision; a flagged one opens a review. Commits."""

@@ -273,7 +273,9 @@ def decide(
     if decision is None:
         return render_contact(request, db_session, contact_id, caller, values=body, errors=errors)
     try:
-        recorded = decisions.decide(db_session, contact_id, decision, by=caller, settings=settings)
+        recorded = decisions.decide_in(
+            db_session, contact_id, decision, by=caller, settings=settings
+        )
     except NotFound as error:
         raise PageError(404, "Contact not found", str(error.detail)) from error
     return see_other(f"/ui/contacts/{contact_id}?decision={recorded.decision_id}")

@@ -6,6 +6,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import text
 
 from config.settings import Settings
@@ -87,4 +88,52 @@ def test_a_failed_transaction_gives_the_lock_back(tmp_path):
     with db.write() as session:  # would wait a second and fail if the lock were still held
         session.execute(text("INSERT INTO t VALUES (2)"))
         session.commit()
+    db.dispose()
+
+
+def test_work_on_the_event_loop_never_waits_for_a_writer(tmp_path):
+    """blocking.run does short work inline, and hands it to the thread pool when it would wait."""
+    import asyncio
+    import sqlite3
+
+    from service import blocking
+    from service.db import WriterBusy, no_waiting
+
+    db = open_database(Settings(home=tmp_path, db_busy_timeout_seconds=5))
+    with db.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (n INTEGER, thread TEXT)"))
+
+    def insert(n: int) -> None:
+        with db.write() as session:
+            session.execute(
+                text("INSERT INTO t VALUES (:n, :thread)"),
+                {"n": n, "thread": threading.current_thread().name},
+            )
+            session.commit()
+
+    async def main() -> None:
+        await blocking.run(db, insert, 1)  # nobody else writing: inline, on this thread
+        with db.write() as session:  # this thread holds the write lock meanwhile
+            session.execute(text("INSERT INTO t VALUES (0, 'holder')"))
+            with no_waiting(), pytest.raises(WriterBusy):
+                insert(99)
+            pending = asyncio.ensure_future(blocking.run(db, insert, 2))
+            await asyncio.sleep(0.2)
+            assert not pending.done()  # waiting in the pool, not failing
+            session.commit()
+        await pending
+
+    asyncio.run(main())
+    # Another process holding SQLite's lock: no waiting on the busy timeout either.
+    other = sqlite3.connect(tmp_path / "triage.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with no_waiting(), pytest.raises(WriterBusy):
+        insert(98)
+    other.execute("ROLLBACK")
+    other.close()
+    with db.read() as session:
+        rows = session.execute(text("SELECT n, thread FROM t ORDER BY n")).all()
+    assert [n for n, _ in rows] == [0, 1, 2]
+    assert rows[1].thread == threading.main_thread().name
+    assert rows[2].thread != threading.main_thread().name
     db.dispose()
