@@ -6,7 +6,7 @@ errors, every code is checked, integers and booleans must be JSON integers and b
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
@@ -20,8 +20,9 @@ ConcernCode = Literal[CONCERN_CODES]  # type: ignore[valid-type]
 CONTACT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 INT64_MAX = 2**63 - 1
 NO_FACTORS = Concern.NO_FACTORS.value
-# The dates a stored timestamp can hold everywhere (the files' readers use pandas' range).
-EARLIEST, LATEST = date(1678, 1, 1), date(2262, 4, 11)
+# The dates a stored timestamp can hold everywhere: the files' readers and the reports use
+# pandas' range (1677-09-21 to 2262-04-11 in UTC), so the last whole day in it is the limit.
+EARLIEST, LATEST = date(1678, 1, 1), date(2262, 4, 10)
 
 ContactId = Annotated[str, Field(pattern=CONTACT_ID_PATTERN, examples=["C-123"])]
 TeamId = Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
@@ -77,7 +78,11 @@ class ContactIn(BaseModel):
     @field_validator("received_at")
     @classmethod
     def _received_at_in_range(cls, value: datetime) -> datetime:
-        if not EARLIEST <= value.date() <= LATEST:
+        # The date as written, then in UTC (an offset can move it a day, past pandas' range).
+        in_range = EARLIEST <= value.date() <= LATEST
+        if in_range and value.tzinfo is not None:
+            in_range = EARLIEST <= value.astimezone(UTC).date() <= LATEST
+        if not in_range:
             raise ValueError(f"must fall between {EARLIEST} and {LATEST}")
         return value
 
