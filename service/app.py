@@ -9,15 +9,18 @@ A new champion is picked up without a restart (``service.model_watch``).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings, get_settings, refuse_insecure
 from models.registry import LoadedModel, NoChampionError
+from service.db import Database
 
 logger = logging.getLogger("triage.service")
 
@@ -99,22 +102,38 @@ def _lifespan(settings: Settings, champion: LoadedModel | None):
         from service.migrate import upgrade_engine
         from service.model_watch import watch_champion
 
-        db = open_database(settings)
+        db = open_database(settings, background_checkpoints=True)
         try:
             upgrade_engine(db.engine)
             app.state.settings = settings
             app.state.db = db
             app.state.champion = champion or load_champion_or_none(settings)
-            watch = None
+            tasks = [asyncio.create_task(checkpoints(db))] if db.is_sqlite else []
             if settings.model_poll_seconds > 0:
-                watch = asyncio.create_task(watch_champion(app, settings.model_poll_seconds))
+                tasks.append(asyncio.create_task(watch_champion(app, settings.model_poll_seconds)))
+            # What is alive now (libraries, the model) lives as long as the process: leave it out
+            # of the garbage collector's full scans, which otherwise pause requests under load.
+            gc.freeze()
             yield
-            if watch is not None:
-                watch.cancel()
+            for task in tasks:
+                task.cancel()
         finally:
             db.dispose()
 
     return lifespan
+
+
+CHECKPOINT_SECONDS = 1.0
+
+
+async def checkpoints(db: Database) -> None:
+    """Checkpoint SQLite's write-ahead log every second, in the thread pool (never on a request)."""
+    while True:
+        await asyncio.sleep(CHECKPOINT_SECONDS)
+        try:
+            await run_in_threadpool(db.checkpoint)
+        except Exception as error:  # a failed checkpoint loses nothing: the log keeps the data
+            logger.warning("WAL checkpoint failed: %s", type(error).__name__)
 
 
 def load_champion_or_none(settings: Settings) -> LoadedModel | None:

@@ -110,14 +110,26 @@ class Database:
         """True for the embedded SQLite store (its work is local and short)."""
         return self.engine.dialect.name == "sqlite"
 
+    def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database file without blocking anyone."""
+        if self.is_sqlite:
+            with self.engine.connect() as connection:
+                raw = connection.connection.driver_connection
+                raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
 
 
-def open_database(settings: Settings) -> Database:
-    """Build the engine and session factories for the settings' database."""
-    engine = create_engine_for(settings)
+def open_database(settings: Settings, *, background_checkpoints: bool = False) -> Database:
+    """Build the engine and session factories for the settings' database.
+
+    ``background_checkpoints`` (the service): SQLite commits never copy the write-ahead log into
+    the database file themselves; the owner calls :meth:`Database.checkpoint` now and then, off
+    the requests' path (a checkpoint writes and syncs megabytes: tens of milliseconds).
+    """
+    engine = create_engine_for(settings, background_checkpoints=background_checkpoints)
     read_engine = engine.execution_options(**{READ_ONLY: True})
     return Database(
         engine=engine,
@@ -127,11 +139,11 @@ def open_database(settings: Settings) -> Database:
     )
 
 
-def create_engine_for(settings: Settings) -> Engine:
+def create_engine_for(settings: Settings, *, background_checkpoints: bool = False) -> Engine:
     """An engine for ``settings.database_uri``: SQLite tuned for concurrency, or a pool."""
     url = make_url(settings.database_uri)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, settings)
+        return _sqlite_engine(url, settings, background_checkpoints)
     return create_engine(
         url,
         pool_pre_ping=True,
@@ -160,7 +172,7 @@ def _enable_wal(cursor: Any, timeout: float) -> None:
             time.sleep(0.05)
 
 
-def _sqlite_engine(url: URL, settings: Settings) -> Engine:
+def _sqlite_engine(url: URL, settings: Settings, background_checkpoints: bool) -> Engine:
     database = url.database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -182,6 +194,8 @@ def _sqlite_engine(url: URL, settings: Settings) -> Engine:
         _enable_wal(cursor, timeout)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if background_checkpoints:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     writers = threading.Lock()

@@ -137,3 +137,29 @@ def test_work_on_the_event_loop_never_waits_for_a_writer(tmp_path):
     assert rows[1].thread == threading.main_thread().name
     assert rows[2].thread != threading.main_thread().name
     db.dispose()
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_the_service_checkpoints_the_log_itself_not_on_a_commit(tmp_path, background):
+    db = open_database(Settings(home=tmp_path), background_checkpoints=background)
+    with db.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (blob BLOB)"))
+    for _ in range(1_500):  # about 1,500 pages of log; SQLite checkpoints every 1,000 by default
+        with db.write() as session:
+            session.execute(text("INSERT INTO t VALUES (randomblob(4000))"))
+            session.commit()
+    wal = tmp_path / "triage.db-wal"
+    pages = wal.stat().st_size / 4096
+    if background:
+        assert pages > 1_500  # no commit copied the log into the database file
+        db.checkpoint()
+        with db.write() as session:  # the next write starts the log again from its beginning
+            session.execute(text("INSERT INTO t VALUES (1)"))
+            session.commit()
+        with db.engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            busy, log, done = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert busy == 0 and log <= 2 and done == log
+    else:
+        assert pages < 1_200
+    db.dispose()
