@@ -19,6 +19,7 @@ from service.auth.schemas import Caller, Role
 from service.auth.service import token_holder
 from service.db import Database
 from service.errors import Forbidden, ModelUnavailable, TooManyRequests, Unauthorized
+from service.health import UNAVAILABLE_DETAIL
 
 bearer = HTTPBearer(
     auto_error=False, description="A token from `triage users add NAME --role ROLE`."
@@ -55,7 +56,7 @@ async def get_model(request: Request) -> LoadedModel:
     """The champion loaded at start-up, or 503."""
     loaded = request.app.state.champion
     if loaded is None:
-        raise ModelUnavailable("No champion model is loaded: run `triage train`, then restart.")
+        raise ModelUnavailable(UNAVAILABLE_DETAIL)
     return loaded
 
 

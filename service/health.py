@@ -9,7 +9,10 @@ from pydantic import BaseModel
 from service.contacts.schemas import ModelRef
 
 router = APIRouter(tags=["health"])
-UNAVAILABLE_DETAIL = "No champion model is loaded: run `triage train`, then restart."
+UNAVAILABLE_DETAIL = (
+    "No champion model is loaded: run `triage train`; the service picks the champion up within "
+    "TRIAGE_MODEL_POLL_SECONDS (or at its next start if polling is off)."
+)
 
 
 class HealthOut(BaseModel):
