@@ -129,6 +129,33 @@ def _shorten(text: str) -> str:
     return text[: SHOWN_VALUE_LENGTH - 1] + "…"
 
 
+NOT_UTF8 = "is not UTF-8 text"
+
+
+def _decode_bytes(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    """Bytes cells (a binary Parquet column) read as UTF-8 text; a cell that is not UTF-8 is
+    named as a problem (and read as its escaped form, so that it is never taken as valid)."""
+    problems: list[Problem] = []
+    for name in raw.columns:
+        column = raw[name]
+        if column.dtype != object or pd.api.types.infer_dtype(column, skipna=True) not in (
+            "bytes",
+            "mixed",
+        ):
+            continue
+        decoded = []
+        for row, value in enumerate(column.tolist()):
+            if isinstance(value, bytes):
+                try:
+                    value = value.decode("utf-8")
+                except UnicodeDecodeError:
+                    value = value.decode("utf-8", errors="backslashreplace")
+                    problems.append(Problem(row + 1, str(name), value, NOT_UTF8))
+            decoded.append(value)
+        raw = raw.assign(**{str(name): pd.Series(decoded, index=raw.index, dtype=object)})
+    return raw, problems
+
+
 def _text(raw: pd.Series) -> pd.Series:
     """The column as ``string`` dtype without NA ("" where absent)."""
     return raw.astype("string").fillna("")
@@ -492,6 +519,8 @@ def validate_frame(raw: pd.DataFrame) -> ValidationReport:
     raw.columns = [str(c) for c in raw.columns]
     problems = _column_problems(raw.columns)
     raw = raw.loc[:, ~raw.columns.duplicated()]
+    raw, not_text = _decode_bytes(raw)
+    problems += not_text
     n_rows = len(raw)
     parsed: dict[str, _Parsed] = {
         spec.name: _parse(raw[spec.name], spec) for spec in FIELDS if spec.name in raw.columns
@@ -507,6 +536,9 @@ def validate_frame(raw: pd.DataFrame) -> ValidationReport:
         problems += _column_value_problems(FIELD_BY_NAME[name], raw[name], column, domain.get(name))
     if "contact_id" in parsed:
         problems += _duplicate_ids(values["contact_id"])
+    # A cell that is not text at all gets that one problem, not also its field's.
+    undecodable = {(p.row, p.column) for p in not_text}
+    problems = [p for p in problems if p in not_text or (p.row, p.column) not in undecodable]
     problems.sort(key=_sort_key)
     report = ValidationReport(None, problems, n_rows)
     if report.ok:

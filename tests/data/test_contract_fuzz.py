@@ -64,7 +64,7 @@ HOSTILE_VALUES = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(),
     HOSTILE_TEXT,
-    st.text(max_size=10).map(str.encode),  # UTF-8 bytes (other bytes: see the xfail below)
+    st.text(max_size=10).map(str.encode),  # UTF-8 bytes (other bytes: see the test below)
     st.datetimes(timezones=st.one_of(st.none(), st.just(UTC))),
     st.dates(),
     st.lists(st.integers(), max_size=2),
@@ -226,11 +226,6 @@ def test_a_csv_file_of_any_bytes_is_read_or_refused_with_a_value_error(content):
             assert_in_domain(frame)
 
 
-@pytest.mark.xfail(
-    raises=UnicodeDecodeError,
-    strict=True,
-    reason="data.validate._text decodes bytes as UTF-8 and lets the error escape (issue 8)",
-)
 def test_bytes_that_are_not_utf8_in_a_parquet_file_are_reported_by_row_and_column(tmp_path):
     raw = valid_raw(ROWS)
     table = pa.Table.from_pandas(raw, preserve_index=False)
