@@ -3,57 +3,16 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
+from server_process import free_port, start, stop
 from typer.testing import CliRunner
 
 from cli.main import app as cli
 
 runner = CliRunner()
-TRIAGE = Path(sys.executable).with_name("triage")
-STARTUP_SECONDS = 90
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(port: int, env: dict[str, str], log: Path, workers: int = 1) -> subprocess.Popen:
-    """Start `triage serve` and wait until /health answers 200."""
-    command = [str(TRIAGE), "serve", "--port", str(port), "--workers", str(workers)]
-    with log.open("ab") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"triage serve exited {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return process
-        except httpx.TransportError:
-            pass
-        time.sleep(0.25)
-    stop(process)
-    pytest.fail(f"triage serve did not answer within {STARTUP_SECONDS}s:\n{log.read_text()}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.mark.slow
