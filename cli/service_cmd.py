@@ -48,7 +48,7 @@ def serve(
         raise typer.Exit(1)
     upgrade(settings)
     uvicorn.run(
-        "service.app:create_app",
+        "service.app:serve_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

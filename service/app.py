@@ -35,7 +35,12 @@ Errors are `{"type": ..., "detail": ...}`; every response carries an `X-Request-
 """
 
 
-def create_app(settings: Settings | None = None, *, champion: LoadedModel | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    champion: LoadedModel | None = None,
+    long_running: bool = False,
+) -> FastAPI:
     """Build the service; ``champion`` skips loading from the registry (embedding, tests)."""
     from service.api import v1
     from service.errors import register_error_handlers
@@ -55,7 +60,7 @@ def create_app(settings: Settings | None = None, *, champion: LoadedModel | None
         title="triage",
         version="1",
         description=DESCRIPTION,
-        lifespan=_lifespan(settings, champion),
+        lifespan=_lifespan(settings, champion, long_running),
     )
     app.state.rate_limiter = rate_limiter(settings)
     app.include_router(health_router)
@@ -95,7 +100,12 @@ def rate_limited_response() -> dict[int | str, dict[str, Any]]:
     }
 
 
-def _lifespan(settings: Settings, champion: LoadedModel | None):
+def serve_app() -> FastAPI:
+    """The app as ``triage serve`` runs it, one per worker process (uvicorn's factory)."""
+    return create_app(long_running=True)
+
+
+def _lifespan(settings: Settings, champion: LoadedModel | None, long_running: bool):
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from service.db import open_database
@@ -111,9 +121,11 @@ def _lifespan(settings: Settings, champion: LoadedModel | None):
             tasks = [asyncio.create_task(checkpoints(db))] if db.is_sqlite else []
             if settings.model_poll_seconds > 0:
                 tasks.append(asyncio.create_task(watch_champion(app, settings.model_poll_seconds)))
-            # What is alive now (libraries, the model) lives as long as the process: leave it out
-            # of the garbage collector's full scans, which otherwise pause requests under load.
-            gc.freeze()
+            if long_running:
+                # What is alive now (libraries, the model) lives as long as the process: leave
+                # it out of the garbage collector's full scans, which otherwise pause requests.
+                gc.collect()
+                gc.freeze()
             yield
             for task in tasks:
                 task.cancel()
