@@ -2,14 +2,17 @@
 
 SQLite (the default, ``TRIAGE_HOME/triage.db``) runs in WAL mode: readers never block writers,
 and every write transaction starts with ``BEGIN IMMEDIATE`` so concurrent writers queue instead
-of failing with "database is locked". Writers in one process queue on a lock (woken the moment
-the writer before them is done); only writers in other processes meet SQLite's busy timeout,
-which polls with sleeps of up to 100 ms. PostgreSQL gets a connection pool that checks
-connections before use. Nothing is built at import.
+of failing with "database is locked". Writers queue on a :class:`WriteLock` (threads on a lock,
+processes on a lock file beside the database), which wakes each as soon as the writer before is
+done; SQLite's own busy handler, which polls with sleeps of up to 100 ms, is left for writers
+that are not triage. PostgreSQL gets a connection pool that checks connections before use.
+Nothing is built at import.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -198,7 +201,8 @@ def _sqlite_engine(url: URL, settings: Settings, background_checkpoints: bool) -
             cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
-    writers = threading.Lock()
+    on_disk = bool(database) and database != ":memory:"
+    writers = WriteLock(Path(f"{database}{WRITE_LOCK_SUFFIX}") if on_disk else None)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
@@ -212,9 +216,9 @@ def _sqlite_engine(url: URL, settings: Settings, background_checkpoints: bool) -
         no_wait = _NO_WAIT.get()
         if not info.get(HOLDS_WRITE_LOCK):
             if no_wait:
-                if not writers.acquire(blocking=False):
-                    raise WriterBusy("another writer in this process")
-            elif not writers.acquire(timeout=max(timeout, WRITE_QUEUE_SECONDS)):
+                if not writers.acquire(None, None):
+                    raise WriterBusy("another writer is busy")
+            elif not writers.acquire(max(timeout, WRITE_QUEUE_SECONDS), timeout):
                 raise sqlite3.OperationalError("database is locked (waited for other writers)")
             info[HOLDS_WRITE_LOCK] = True
         try:
@@ -253,6 +257,62 @@ def _begin_without_waiting(raw: sqlite3.Connection, timeout: float) -> None:
         raw.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
 
 
-def _release(info: dict[str, Any], writers: threading.Lock) -> None:
+WRITE_LOCK_SUFFIX = "-writer.lock"
+
+
+class WriteLock:
+    """One writer at a time on a SQLite database, woken as soon as the one before is done.
+
+    Threads of this process queue on a lock; processes on an advisory lock (``flock``) of a file
+    beside the database, polled every 2 ms at most. SQLite's own busy handler would poll with
+    sleeps of up to 100 ms, which under several workers' load made writes queue for seconds.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self._threads = threading.Lock()
+        self._path = path
+        self._fd: int | None = None
+
+    def acquire(self, thread_wait: float | None, process_wait: float | None) -> bool:
+        """Take both locks, waiting up to the given seconds for each (None: not at all)."""
+        if thread_wait is None:
+            taken = self._threads.acquire(blocking=False)
+        else:
+            taken = self._threads.acquire(timeout=thread_wait)
+        if not taken:
+            return False
+        if self._path is None:
+            return True
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        if _flock(fd, process_wait):
+            self._fd = fd
+            return True
+        os.close(fd)
+        self._threads.release()
+        return False
+
+    def release(self) -> None:
+        """Give both back (closing the file drops its lock)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self._threads.release()
+
+
+def _flock(fd: int, wait: float | None) -> bool:
+    deadline = time.monotonic() + (wait or 0.0)
+    delay = 0.0002
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if wait is None or time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.002)
+
+
+def _release(info: dict[str, Any], writers: WriteLock) -> None:
     if info.pop(HOLDS_WRITE_LOCK, False):
         writers.release()

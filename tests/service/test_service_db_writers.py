@@ -163,3 +163,32 @@ def test_the_service_checkpoints_the_log_itself_not_on_a_commit(tmp_path, backgr
     else:
         assert pages < 1_200
     db.dispose()
+
+
+def test_writers_in_other_processes_queue_on_the_lock_file(tmp_path):
+    import fcntl
+    import os
+
+    from service.db import WRITE_LOCK_SUFFIX, WriterBusy, no_waiting
+
+    db = open_database(Settings(home=tmp_path, db_busy_timeout_seconds=5))
+    with db.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (n INTEGER)"))
+    # Another process's writer: a lock on its own open file, as flock sees another process.
+    other = os.open(tmp_path / f"triage.db{WRITE_LOCK_SUFFIX}", os.O_RDWR)
+    fcntl.flock(other, fcntl.LOCK_EX)
+
+    def write(n: int) -> None:
+        with db.write() as session:
+            session.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+            session.commit()
+
+    with no_waiting(), pytest.raises(WriterBusy):
+        write(99)  # the event loop's attempt gives way at once
+    released = threading.Timer(0.3, os.close, [other])  # closing the file drops its lock
+    released.start()
+    write(1)  # waits for the other writer, then goes ahead
+    released.join()
+    with db.read() as session:
+        assert session.execute(text("SELECT n FROM t")).scalars().all() == [1]
+    db.dispose()
