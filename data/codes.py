@@ -1,6 +1,6 @@
 """The contract's code lists as enums carrying their CIN census labels.
 
-Source: ../shared/contract/contact-record.md (DfE Children in Need census items N00152, N00181
+Source: docs/contract/contact-record.md (DfE Children in Need census items N00152, N00181
 and the census ethnicity codes). Each concern also carries a plain-English phrase that the
 explanations use ("domestic abuse where a parent is the subject").
 """

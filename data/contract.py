@@ -1,6 +1,6 @@
 """The contact record (contract version 1) as column specifications.
 
-Source: ../shared/contract/contact-record.md. A *typed frame* is a pandas DataFrame with these
+Source: docs/contract/contact-record.md. A *typed frame* is a pandas DataFrame with these
 columns and dtypes; every reader returns one and every writer takes one:
 
 - strings use pandas' ``string`` dtype; optional strings are ``<NA>`` when absent;

@@ -1,7 +1,8 @@
 """A synthetic front-door extract with a known truth, from a documented generating process.
 
 Every parameter below is described, with where it comes from, in ``docs/synthetic-data.md``.
-Figures marked "published" come from ../shared/reference/published-figures.md; the rest are
+Figures marked "published" are read from ``data/reference/published_figures.csv`` (DfE,
+"Characteristics of children in need", each row naming its year and data set); the rest are
 assumptions, stated as such. The process, in order:
 
 1. age band, then referral source given age (schools and school nurses do not refer babies, health
@@ -25,6 +26,7 @@ import pandas as pd
 
 from data.codes import ACTED_ON, AGE_BANDS, Concern, Decision, ReferralSource
 from data.contract import COLUMNS
+from data.published import figures
 
 # --- 1. Age and referral source -------------------------------------------------------------
 
@@ -40,23 +42,34 @@ AGE_BAND_SHARES: dict[str, float] = {
     "16-17": 0.203,
 }
 
-# Referral source shares. Published: CIN census 2020 [derived from data set C5]: police 28.7,
-# schools 18.2, health 15.0, LA services 14.1, individual 8.1, other 4.9, other legal agency 3.9,
-# education services 2.1, anonymous 2.1, unknown 1.4, housing 1.3 (percent). The split of the
-# individual, health and LA groups over their codes is an assumption.
-SOURCE_SHARES: dict[str, float] = {
-    "1A": 4.0, "1B": 1.6, "1C": 1.0, "1D": 1.5,  # individual 8.1
-    "2A": 18.2,  # schools
-    "2B": 2.1,  # education services
-    "3A": 3.0, "3B": 2.5, "3C": 1.0, "3D": 1.5, "3E": 4.0, "3F": 3.0,  # health 15.0
-    "4": 1.3,  # housing
-    "5A": 7.0, "5B": 2.5, "5C": 2.0, "5D": 2.6,  # LA services 14.1
-    "6": 28.7,  # police
-    "7": 3.9,  # other legal agency
-    "8": 4.9,  # other
-    "9": 2.1,  # anonymous
-    "10": 1.4,  # unknown
-}  # fmt: skip
+# Referral source shares by group: published (CIN census 2020, data set C5, derived), read from
+# data/reference/published_figures.csv. The split of each group over its codes is an assumption.
+SOURCE_SPLIT: dict[str, dict[str, float]] = {
+    "individual": {"1A": 4.0, "1B": 1.6, "1C": 1.0, "1D": 1.5},
+    "schools": {"2A": 1.0},
+    "education services": {"2B": 1.0},
+    "health services": {"3A": 3.0, "3B": 2.5, "3C": 1.0, "3D": 1.5, "3E": 4.0, "3F": 3.0},
+    "housing": {"4": 1.0},
+    "LA services": {"5A": 7.0, "5B": 2.5, "5C": 2.0, "5D": 2.6},
+    "police": {"6": 1.0},
+    "other legal agency": {"7": 1.0},
+    "other": {"8": 1.0},
+    "anonymous": {"9": 1.0},
+    "unknown": {"10": 1.0},
+}
+
+
+def _source_shares() -> dict[str, float]:
+    """Percent of contacts by referral source code: published group share x assumed split."""
+    published = figures("referral_source_share")
+    shares = {}
+    for group, split in SOURCE_SPLIT.items():
+        total = sum(split.values())
+        shares.update({code: published[group] * w / total for code, w in split.items()})
+    return shares
+
+
+SOURCE_SHARES: dict[str, float] = _source_shares()
 
 # How plausible each source is for each age band before fitting the margins (assumption):
 # schools, education services and school nurses rarely refer under-5s and never babies; health
@@ -77,11 +90,8 @@ SOURCE_AGE_PLAUSIBILITY: dict[str, tuple[float, ...]] = {
 # 0.45 times as often as it is identified at the end of assessment, and each factor is split over
 # its subject codes as below. Codes the reference does not cover are assumptions.
 CONTACT_TO_ASSESSMENT = 0.45
-_PUBLISHED_FACTOR = {
-    "domestic": 0.496, "mental_health": 0.366, "drugs": 0.193, "emotional": 0.193,
-    "alcohol": 0.184, "neglect": 0.175, "physical": 0.140, "sexual": 0.064, "self_harm": 0.043,
-    "cse": 0.039, "missing": 0.027, "gangs": 0.012,
-}  # fmt: skip
+# Published factor shares in percent, read from data/reference/published_figures.csv.
+_PUBLISHED_FACTOR = {k: v / 100 for k, v in figures("assessment_factor_share").items()}
 _SPLIT = {  # factor -> {code: share of the factor}
     "domestic": {"3A": 0.25, "3B": 0.60, "3C": 0.15},
     "mental_health": {"4A": 0.35, "4B": 0.55, "4C": 0.10},

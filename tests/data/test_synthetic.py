@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from data.codes import ACTED_ON, Decision
-from data.synthetic import GeneratorConfig, Shortcuts, generate
+from data.published import all_figures, figures
+from data.synthetic import CONTACT_TO_ASSESSMENT, GeneratorConfig, Shortcuts, generate
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "published-figures.md"
 # Source groups of the published 2020 shares, by CIN referral source code.
 SOURCE_GROUPS = {
     "police": ["6"],
@@ -30,12 +27,8 @@ SOURCE_GROUPS = {
 
 
 def published_source_shares() -> dict[str, float]:
-    """Read the 2020 referral-source shares from the shared reference file."""
-    text = REFERENCE.read_text()
-    line = next(line for line in text.splitlines() if line.startswith("Referral source shares"))
-    line += text.split(line, 1)[1].split("\n\n", 1)[0]
-    pairs = re.findall(r"([A-Za-z][A-Za-z\s]+?)\s+(\d+\.\d)%", line.split(":", 1)[1])
-    return {" ".join(name.split()): float(share) for name, share in pairs}
+    """The 2020 referral-source shares, from the repository's published-figures file."""
+    return figures("referral_source_share")
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +45,20 @@ def test_reference_is_read_in_full():
     shares = published_source_shares()
     assert set(shares) == set(SOURCE_GROUPS)
     assert shares["police"] == 28.7
+    assert sum(shares.values()) == pytest.approx(99.8)  # as published, rounded per group
+
+
+def test_every_published_figure_names_its_public_source():
+    for figure in all_figures():
+        assert figure.source.startswith(("DfE", "Department for Education")), figure
+        assert figure.year and figure.unit, figure
+
+
+def test_age_mix_matches_published_groups(extract):
+    published = figures("age_share")
+    ages = extract["child_age_years"]
+    assert abs((ages < 5).mean() * 100 - published["under 5"]) <= 1.5
+    assert abs(ages.between(10, 15).mean() * 100 - published["10 to 15"]) <= 1.5
 
 
 def test_referral_source_shares_within_three_points_of_published(extract):
@@ -156,6 +163,33 @@ def test_concern_prevalence_follows_published_order(extract):
     sexual = codes[["19B", "19C"]].max(axis=1).mean()
     gangs = codes["13A"].mean()
     assert domestic > sexual > gangs > 0
+
+
+# CIN assessment factor codes of each published factor (DfE CIN census guide, item N00181).
+FACTOR_CODES = {
+    "domestic": ["3A", "3B", "3C"],
+    "mental_health": ["4A", "4B", "4C"],
+    "drugs": ["2A", "2B", "2C"],
+    "emotional": ["17A"],
+    "alcohol": ["1A", "1B", "1C"],
+    "neglect": ["16A"],
+    "physical": ["18B", "18C"],
+    "sexual": ["19B", "19C"],
+    "self_harm": ["15A"],
+    "cse": ["11A"],
+    "missing": ["10A"],
+    "gangs": ["13A"],
+}
+
+
+def test_each_factor_at_contact_is_the_assumed_fraction_of_its_published_share(extract):
+    codes = extract["concerns"].str.get_dummies(sep=";")
+    published = figures("assessment_factor_share")
+    assert set(published) == set(FACTOR_CODES)
+    for factor, factor_codes in FACTOR_CODES.items():
+        share = codes.reindex(columns=factor_codes, fill_value=0).max(axis=1).mean() * 100
+        ratio = share / published[factor]
+        assert abs(ratio - CONTACT_TO_ASSESSMENT) < 0.06, (factor, share, published[factor])
 
 
 def test_teams_and_dates_span_two_years(extract):
