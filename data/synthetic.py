@@ -20,6 +20,7 @@ assumptions, stated as such. The process, in order:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,8 @@ SOURCE_SPLIT: dict[str, dict[str, float]] = {
 }
 
 
-def _source_shares() -> dict[str, float]:
+@cache
+def default_source_shares() -> dict[str, float]:
     """Percent of contacts by referral source code: published group share x assumed split."""
     published = figures("referral_source_share")
     shares = {}
@@ -68,8 +70,6 @@ def _source_shares() -> dict[str, float]:
         shares.update({code: published[group] * w / total for code, w in split.items()})
     return shares
 
-
-SOURCE_SHARES: dict[str, float] = _source_shares()
 
 # How plausible each source is for each age band before fitting the margins (assumption):
 # schools, education services and school nurses rarely refer under-5s and never babies; health
@@ -90,8 +90,6 @@ SOURCE_AGE_PLAUSIBILITY: dict[str, tuple[float, ...]] = {
 # 0.45 times as often as it is identified at the end of assessment, and each factor is split over
 # its subject codes as below. Codes the reference does not cover are assumptions.
 CONTACT_TO_ASSESSMENT = 0.45
-# Published factor shares in percent, read from data/reference/published_figures.csv.
-_PUBLISHED_FACTOR = {k: v / 100 for k, v in figures("assessment_factor_share").items()}
 _SPLIT = {  # factor -> {code: share of the factor}
     "domestic": {"3A": 0.25, "3B": 0.60, "3C": 0.15},
     "mental_health": {"4A": 0.35, "4B": 0.55, "4C": 0.10},
@@ -113,16 +111,18 @@ ASSUMED_PREVALENCE: dict[str, float] = {
 }  # fmt: skip
 
 
-def _contact_prevalence() -> dict[str, float]:
+@cache
+def concern_prevalence() -> dict[str, float]:
+    """Prevalence of each concern code at contact: published factor shares (read from
+    data/reference/published_figures.csv) x ``CONTACT_TO_ASSESSMENT`` x the assumed split."""
+    factor_share = figures("assessment_factor_share")
     published = {
-        code: _PUBLISHED_FACTOR[factor] * share * CONTACT_TO_ASSESSMENT
+        code: factor_share[factor] / 100 * share * CONTACT_TO_ASSESSMENT
         for factor, split in _SPLIT.items()
         for code, share in split.items()
     }
     return {**published, **ASSUMED_PREVALENCE}
 
-
-CONCERN_PREVALENCE: dict[str, float] = _contact_prevalence()
 
 # Relative likelihood of a concern by age band (0, 1-4, 5-9, 10-12, 13-15, 16-17); assumption,
 # following the census pattern that exploitation, gangs and going missing are concerns about
@@ -265,7 +265,7 @@ def generate(config: GeneratorConfig) -> pd.DataFrame:
         raise ValueError("months must be at least 1")
     rng = np.random.default_rng(config.seed)
     n = config.rows
-    sources = list(config.source_shares or SOURCE_SHARES)
+    sources = list(config.source_shares or default_source_shares())
     band_index, source_index = _draw_age_and_source(rng, n, config.source_shares)
     ages = _draw_ages(rng, band_index)
     source_codes = np.asarray(sources)[source_index]
@@ -319,7 +319,7 @@ def fit_age_source_table(source_shares: dict[str, float] | None = None) -> np.nd
 
     Iterative proportional fitting from the plausibility table ``SOURCE_AGE_PLAUSIBILITY``.
     """
-    shares = source_shares or SOURCE_SHARES
+    shares = source_shares or default_source_shares()
     codes = list(shares)
     age_margin = np.array(list(AGE_BAND_SHARES.values()))
     source_margin = np.array([shares[c] for c in codes], dtype=float)
@@ -359,9 +359,9 @@ def concern_probability_matrix() -> tuple[np.ndarray, list[str]]:
     """P(concern | age band, source) as an array (age band, source, concern), and the sources.
 
     Each concern's age and source factors are rescaled so that, over the fitted age-source
-    table, its prevalence equals ``CONCERN_PREVALENCE``.
+    table, its prevalence equals ``concern_prevalence()``.
     """
-    sources = list(SOURCE_SHARES)
+    sources = list(default_source_shares())
     table = fit_age_source_table()
     n_bands = len(AGE_BANDS)
     probs = np.zeros((n_bands, len(sources), len(CONCERN_CODES)))
@@ -371,7 +371,7 @@ def concern_probability_matrix() -> tuple[np.ndarray, list[str]]:
         age = np.array(_AGE_PROFILE.get(AGE_PROFILE_OF.get(code, ""), (1.0,) * n_bands))
         src = np.array([SOURCE_CONCERN_FACTORS.get(s, {}).get(code, 1.0) for s in sources])
         relative = age[:, None] * src[None, :]
-        scale = CONCERN_PREVALENCE[code] / float((relative * table).sum())
+        scale = concern_prevalence()[code] / float((relative * table).sum())
         probs[:, :, k] = np.minimum(relative * scale, 0.9)
     return probs, sources
 

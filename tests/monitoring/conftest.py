@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from monitoring_data import MONTH_ROWS, renumbered, shifted_sources, with_estimates
 
-from data.synthetic import SOURCE_SHARES, GeneratorConfig, Shortcuts, generate
+from data.synthetic import GeneratorConfig, Shortcuts, default_source_shares, generate
 from training.pipeline import reference_profile
 
 
@@ -24,7 +24,8 @@ def source_shift_year() -> pd.DataFrame:
         GeneratorConfig(rows=11 * MONTH_ROWS, seed=2, start="2024-01-01", months=11)
     )
     december = generate(GeneratorConfig(rows=MONTH_ROWS, seed=3, start="2024-12-01", months=1))
-    shares = {**SOURCE_SHARES, "6": 55.0, "9": 8.0, "2A": 9.0}  # more police and anonymous
+    # More police and anonymous contacts.
+    shares = {**default_source_shares(), "6": 55.0, "9": 8.0, "2A": 9.0}
     december = renumbered(shifted_sources(december, shares, seed=4), "D")
     return with_estimates(pd.concat([ordinary, december], ignore_index=True))
 
