@@ -97,8 +97,9 @@ def _children(frame: pd.DataFrame, rng: np.random.Generator) -> tuple[list[_Chil
         )
         factors = tuple(c for c in row.concerns.split(";") if c and c != "21") or ("20",)
         child.episodes.append(_episode(rng, day, row.referral_source, decision, need, factors))
+        expected = _expected(decision, need)
         truth.append((child.child_id, row.contact_id, day, row.referral_source,
-                      int(row.child_age_years), decision, _expected(decision, need), False))  # fmt: skip
+                      int(row.child_age_years), decision, expected, False))  # fmt: skip
         if comes_back:
             again = day + timedelta(days=gap)
             source = str(rng.choice(["2A", "6", "3A", "5A", "1A"]))

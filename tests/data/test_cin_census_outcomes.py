@@ -93,14 +93,14 @@ def test_the_first_return_alone_does_not_yet_observe(returns):
                 cin_plan="2022-06-01",
             ),
             True,
-        ),  # fmt: skip
+        ),
         (episode("2022-05-01", assessment=("2022-05-02", None, ())), None),  # never finished
         (
             episode(
                 "2022-05-01", assessment=("2022-05-02", "2022-05-20", ("21",)), cp_plan="2023-05-02"
             ),
             False,
-        ),  # fmt: skip  (a day after the 12 months)
+        ),  # the CP plan starts a day after the 12 months
     ],
 )
 def test_single_referral_outcomes(tmp_path, details, expected):

@@ -24,7 +24,8 @@ def world(tmp_path_factory):
     paths, truth = write_returns(frame, tmp_path_factory.mktemp("census"), lea="888", seed=11)
     result = import_returns(paths, key=KEY)
     truth["contact_id"] = [
-        pseudonym(KEY, "888", c, d) for c, d in zip(truth.la_child_id, truth.referral_date)
+        pseudonym(KEY, "888", c, d)
+        for c, d in zip(truth.la_child_id, truth.referral_date, strict=True)
     ]
     joined = truth.merge(result.frame, on="contact_id", how="outer", indicator=True,
                          suffixes=("_truth", ""))  # fmt: skip
