@@ -44,8 +44,7 @@ def import_returns(paths: Sequence[str | Path], *, key: bytes) -> CensusImport:
     problems: list[Problem] = []
     merged = merge(_children(paths, problems))
     frame = to_frame(rows(merged, key=key, problems=problems))
-    return CensusImport(frame, problems, len(merged.children), merged.referrals_read,
-                        merged.merged)  # fmt: skip
+    return CensusImport(frame, problems, len(merged.children), merged.referrals_read, merged.merged)
 
 
 def _children(paths: Sequence[str | Path], problems: list[Problem]) -> Iterator[Child]:
@@ -55,8 +54,9 @@ def _children(paths: Sequence[str | Path], problems: list[Problem]) -> Iterator[
 
 def to_frame(records: list[dict]) -> pd.DataFrame:
     """A typed contract frame from row dicts (missing optional columns empty)."""
-    raw = pd.DataFrame.from_records(records, columns=[c for c in COLUMNS if c != "received_at"]
-                                    + ["received_at"])  # fmt: skip
+    raw = pd.DataFrame.from_records(
+        records, columns=[c for c in COLUMNS if c != "received_at"] + ["received_at"]
+    )
     # The census holds a referral date, not a time: midnight, London time.
     raw["received_at"] = (
         pd.to_datetime(raw["received_at"]).dt.tz_localize(LONDON).dt.tz_convert("UTC")

@@ -110,8 +110,17 @@ def _age(child: Child, referral: Referral, problems: list[Problem]) -> int | Non
     day = referral.referral_date
 
     def skip(element: str, value: str, what: str) -> None:
-        problems.append(Problem(referral.file, referral.line, child.la_child_id, element, value,
-                                what, "referral skipped"))  # fmt: skip
+        problems.append(
+            Problem(
+                referral.file,
+                referral.line,
+                child.la_child_id,
+                element,
+                value,
+                what,
+                "referral skipped",
+            )
+        )
 
     if child.birth is None:
         if child.expected_birth is not None:
@@ -127,10 +136,17 @@ def _age(child: Child, referral: Referral, problems: list[Problem]) -> int | Non
                 f"referral more than {PRE_BIRTH_DAYS} days before the child's birth",
             )
             return None
-        problems.append(Problem(referral.file, referral.line, child.la_child_id,
-                                "CINreferralDate", day.isoformat(),
-                                "referral before the child's birth",
-                                "kept as a pre-birth referral: age 0"))  # fmt: skip
+        problems.append(
+            Problem(
+                referral.file,
+                referral.line,
+                child.la_child_id,
+                "CINreferralDate",
+                day.isoformat(),
+                "referral before the child's birth",
+                "kept as a pre-birth referral: age 0",
+            )
+        )
         return 0
     if age > MAX_AGE:
         skip("PersonBirthDate", child.birth.isoformat(), "age 18 or more at the referral")

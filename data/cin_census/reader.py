@@ -49,10 +49,16 @@ def read_return(path: str | Path, problems: list[Problem]) -> Iterator[Child]:
         if name == "Child":
             if reference_date is None:
                 problems.append(
-                    Problem(path.name, element.sourceline or 0, _id_of(element), "ReferenceDate",
-                            header.get("ReferenceDate", ""), "the return has no readable census "
-                            "date before its children", "child skipped")
-                )  # fmt: skip
+                    Problem(
+                        path.name,
+                        element.sourceline or 0,
+                        _id_of(element),
+                        "ReferenceDate",
+                        header.get("ReferenceDate", ""),
+                        "the return has no readable census date before its children",
+                        "child skipped",
+                    )
+                )
             else:
                 child = _child(element, path.name, header.get("LEA", ""), reference_date, problems)
                 if child is not None:
@@ -67,9 +73,16 @@ def read_return(path: str | Path, problems: list[Problem]) -> Iterator[Child]:
                 reference_date = _date(text)
                 if reference_date is None:
                     problems.append(
-                        Problem(path.name, element.sourceline or 0, "", name, text,
-                                "unreadable census date", "the return's children skipped")
-                    )  # fmt: skip
+                        Problem(
+                            path.name,
+                            element.sourceline or 0,
+                            "",
+                            name,
+                            text,
+                            "unreadable census date",
+                            "the return's children skipped",
+                        )
+                    )
     del context
 
 
@@ -94,8 +107,9 @@ def _child(
     sex = _read_sex(ids, problem)
     ethnicity = _read_code(chars, "Ethnicity", ETHNICITIES, problem)
     disability = _read_disability(chars, problem)
-    child = Child(file, line, lea, child_id, reference_date, birth, expected, sex, ethnicity,
-                  disability)  # fmt: skip
+    child = Child(
+        file, line, lea, child_id, reference_date, birth, expected, sex, ethnicity, disability
+    )
     for node in parts.get("CINdetails", ()):
         referral = _referral(node, file, reference_date, problem)
         if referral is not None:
@@ -110,19 +124,29 @@ def _referral(node, file: str, reference_date: date, problem) -> Referral | None
     referral_date = _date(raw)
     if referral_date is None:
         what = "missing referral date" if not raw else "unreadable date"
-        problem(_at(parts, "CINreferralDate", node), "CINreferralDate", raw, what,
-                "referral skipped")  # fmt: skip
+        problem(
+            _at(parts, "CINreferralDate", node), "CINreferralDate", raw, what, "referral skipped"
+        )
         return None
     if referral_date > reference_date:
-        problem(_first(parts, "CINreferralDate"), "CINreferralDate", raw,
-                "referral dated after the return's census date",
-                "referral skipped")  # fmt: skip
+        problem(
+            _first(parts, "CINreferralDate"),
+            "CINreferralDate",
+            raw,
+            "referral dated after the return's census date",
+            "referral skipped",
+        )
         return None
     source = _text(_first(parts, "ReferralSource"))
     if source not in SOURCES:
         what = "missing referral source" if not source else "unknown referral source"
-        problem(_at(parts, "ReferralSource", node), "ReferralSource", source, what,
-                f"set to {UNKNOWN_SOURCE} (unknown)")  # fmt: skip
+        problem(
+            _at(parts, "ReferralSource", node),
+            "ReferralSource",
+            source,
+            what,
+            f"set to {UNKNOWN_SOURCE} (unknown)",
+        )
         source = UNKNOWN_SOURCE
     referral = Referral(
         file=file,
@@ -164,8 +188,13 @@ def _factor(node, problem) -> str | None:
     code = _text(node).upper()
     if code in LEGACY_CONCERNS:
         successor = LEGACY_CONCERNS[code].value
-        problem(node, "AssessmentFactors", code, "legacy factor code (not used from 2024-25)",
-                f"read as {successor}")  # fmt: skip
+        problem(
+            node,
+            "AssessmentFactors",
+            code,
+            "legacy factor code (not used from 2024-25)",
+            f"read as {successor}",
+        )
         return successor
     if code not in FACTORS:
         problem(node, "AssessmentFactors", code, "unknown factor code", "value left empty")

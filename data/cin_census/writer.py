@@ -98,17 +98,45 @@ def _children(frame: pd.DataFrame, rng: np.random.Generator) -> tuple[list[_Chil
         factors = tuple(c for c in row.concerns.split(";") if c and c != "21") or ("20",)
         child.episodes.append(_episode(rng, day, row.referral_source, decision, need, factors))
         expected = _expected(decision, need)
-        truth.append((child.child_id, row.contact_id, day, row.referral_source,
-                      int(row.child_age_years), decision, expected, False))  # fmt: skip
+        truth.append(
+            (
+                child.child_id,
+                row.contact_id,
+                day,
+                row.referral_source,
+                int(row.child_age_years),
+                decision,
+                expected,
+                False,
+            )
+        )
         if comes_back:
             again = day + timedelta(days=gap)
             source = str(rng.choice(["2A", "6", "3A", "5A", "1A"]))
             child.episodes.append(_episode(rng, again, source, "assessment", need, factors))
-            truth.append((child.child_id, None, again, source, int(row.child_age_years),
-                          "assessment", need, True))  # fmt: skip
+            truth.append(
+                (
+                    child.child_id,
+                    None,
+                    again,
+                    source,
+                    int(row.child_age_years),
+                    "assessment",
+                    need,
+                    True,
+                )
+            )
         children.append(child)
-    columns = ["la_child_id", "generator_contact_id", "referral_date", "referral_source",
-               "child_age_years", "decision", "outcome_need_12m", "re_referral"]  # fmt: skip
+    columns = [
+        "la_child_id",
+        "generator_contact_id",
+        "referral_date",
+        "referral_source",
+        "child_age_years",
+        "decision",
+        "outcome_need_12m",
+        "re_referral",
+    ]
     return children, pd.DataFrame(truth, columns=columns)
 
 
@@ -212,26 +240,33 @@ def _episode_xml(e: _Episode, year: int, census: date) -> str:
     ]
     if e.closure is not None and e.closure <= census:
         reason = "RC8" if e.nfa else "RC1"
-        out.append(f"<CINclosureDate>{e.closure}</CINclosureDate><ReasonForClosure>{reason}"
-                   "</ReasonForClosure>")  # fmt: skip
+        out.append(
+            f"<CINclosureDate>{e.closure}</CINclosureDate><ReasonForClosure>{reason}"
+            "</ReasonForClosure>"
+        )
     out.append(f"<ReferralNFA>{nfa}</ReferralNFA>")
     if e.assessment is not None and e.assessment[0] <= census:
         start, authorised, factors = e.assessment
         out.append(f"<Assessments><AssessmentActualStartDate>{start}</AssessmentActualStartDate>")
         if authorised <= census:
-            out.append(f"<AssessmentAuthorisationDate>{authorised}</AssessmentAuthorisationDate>"
-                       "<FactorsIdentifiedAtAssessment>")  # fmt: skip
+            out.append(
+                f"<AssessmentAuthorisationDate>{authorised}</AssessmentAuthorisationDate>"
+                "<FactorsIdentifiedAtAssessment>"
+            )
             out += [f"<AssessmentFactors>{f}</AssessmentFactors>" for f in factors]
             out.append("</FactorsIdentifiedAtAssessment>")
         out.append("</Assessments>")
     if e.cin_plan is not None and e.cin_plan[0] <= census:
         end = f"<CINPlanEndDate>{e.cin_plan[1]}</CINPlanEndDate>" if e.cin_plan[1] <= census else ""
-        out.append(f"<CINPlanDates><CINPlanStartDate>{e.cin_plan[0]}</CINPlanStartDate>{end}"
-                   "</CINPlanDates>")  # fmt: skip
+        out.append(
+            f"<CINPlanDates><CINPlanStartDate>{e.cin_plan[0]}</CINPlanStartDate>{end}"
+            "</CINPlanDates>"
+        )
     if e.s47 is not None and e.s47 <= census:
         out.append(f"<Section47><S47ActualStartDate>{e.s47}</S47ActualStartDate></Section47>")
     if e.cp_plan is not None and e.cp_plan <= census:
-        out.append(f"<ChildProtectionPlans><CPPstartDate>{e.cp_plan}</CPPstartDate>"
-                   "</ChildProtectionPlans>")  # fmt: skip
+        out.append(
+            f"<ChildProtectionPlans><CPPstartDate>{e.cp_plan}</CPPstartDate></ChildProtectionPlans>"
+        )
     out.append("</CINdetails>\n")
     return "".join(out)

@@ -6,9 +6,13 @@ from pathlib import Path
 
 
 def census_return(
-    path: Path, children: list[str], *, reference: str = "2024-03-31", lea: str = "201",
+    path: Path,
+    children: list[str],
+    *,
+    reference: str = "2024-03-31",
+    lea: str = "201",
     namespace: str | None = None,
-) -> Path:  # fmt: skip
+) -> Path:
     """Write a return with the given ``<Child>`` blocks; return its path."""
     xmlns = f' xmlns="{namespace}"' if namespace else ""
     path.write_text(
@@ -23,10 +27,15 @@ def census_return(
 
 
 def child(
-    child_id: str, *episodes: str, born: str | None = "2015-06-01", sex: str = "<GenderCurrent>2"
-    "</GenderCurrent>", ethnicity: str = "WBRI", disabilities: tuple[str, ...] = ("NONE",),
-    expected: str | None = None, extra: str = "",
-) -> str:  # fmt: skip
+    child_id: str,
+    *episodes: str,
+    born: str | None = "2015-06-01",
+    sex: str = "<GenderCurrent>2</GenderCurrent>",
+    ethnicity: str = "WBRI",
+    disabilities: tuple[str, ...] = ("NONE",),
+    expected: str | None = None,
+    extra: str = "",
+) -> str:
     """One ``<Child>`` block."""
     ids = f"<LAchildID>{child_id}</LAchildID>"
     ids += f"<PersonBirthDate>{born}</PersonBirthDate>" if born else ""
@@ -44,11 +53,17 @@ def child(
 
 
 def episode(
-    referral: str, *, source: str | None = "2A", nfa: str | None = "0", closure: str | None = None,
+    referral: str,
+    *,
+    source: str | None = "2A",
+    nfa: str | None = "0",
+    closure: str | None = None,
     assessment: tuple[str, str | None, tuple[str, ...]] | None = None,
-    cin_plan: str | None = None, s47: str | None = None, cp_plan: str | None = None,
+    cin_plan: str | None = None,
+    s47: str | None = None,
+    cp_plan: str | None = None,
     extra: str = "",
-) -> str:  # fmt: skip
+) -> str:
     """One ``<CINdetails>`` block."""
     out = f"<CINdetails>\n<CINreferralDate>{referral}</CINreferralDate>\n"
     out += f"<ReferralSource>{source}</ReferralSource>\n" if source is not None else ""

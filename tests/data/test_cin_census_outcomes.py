@@ -34,15 +34,27 @@ def label(value) -> bool | None:
 def returns(tmp_path):
     nfa = episode("2022-06-01", nfa="1", closure="2022-06-01")
     in_progress = episode("2023-02-01", source="2A", assessment=("2023-02-03", None, ()))
-    assessed = episode("2023-02-01", source="6", closure="2023-03-10",
-                       assessment=("2023-02-03", "2023-03-10", ("21",)))  # fmt: skip
-    s47 = episode("2023-09-01", source="6", nfa="false", s47="2023-09-02", cp_plan="2023-09-20",
-                  assessment=("2023-09-02", "2023-10-01", ("3B", "16A")))  # fmt: skip
+    assessed = episode(
+        "2023-02-01",
+        source="6",
+        closure="2023-03-10",
+        assessment=("2023-02-03", "2023-03-10", ("21",)),
+    )
+    s47 = episode(
+        "2023-09-01",
+        source="6",
+        nfa="false",
+        s47="2023-09-02",
+        cp_plan="2023-09-20",
+        assessment=("2023-09-02", "2023-10-01", ("3B", "16A")),
+    )
     again = episode("2024-01-10", source="9", nfa="true", closure="2024-01-10")
-    first = census_return(tmp_path / "2023.xml", [child("K", nfa, in_progress)],
-                          reference="2023-03-31")  # fmt: skip
-    second = census_return(tmp_path / "2024.xml", [child("K", assessed, s47, again)],
-                           reference="2024-03-31")  # fmt: skip
+    first = census_return(
+        tmp_path / "2023.xml", [child("K", nfa, in_progress)], reference="2023-03-31"
+    )
+    second = census_return(
+        tmp_path / "2024.xml", [child("K", assessed, s47, again)], reference="2024-03-31"
+    )
     return first, second
 
 

@@ -62,8 +62,16 @@ def test_legacy_factors_read_as_their_successors_with_a_warning(tmp_path):
 
 def test_namespaced_file_reads_the_same(tmp_path):
     plain = imported(tmp_path, child("A", episode("2023-05-01")))
-    spaced = import_returns([census_return(tmp_path / "ns.xml", [child("A", episode(
-        "2023-05-01"))], namespace="http://www.dcsf.gov.uk/schemas/cbds")], key=KEY)  # fmt: skip
+    spaced = import_returns(
+        [
+            census_return(
+                tmp_path / "ns.xml",
+                [child("A", episode("2023-05-01"))],
+                namespace="http://www.dcsf.gov.uk/schemas/cbds",
+            )
+        ],
+        key=KEY,
+    )
     pd.testing.assert_frame_equal(plain.frame, spaced.frame)
 
 
@@ -90,8 +98,12 @@ def test_characteristics_and_ages(tmp_path, options, age, disability, ethnicity)
 def test_messy_file_imports_with_every_problem_named(tmp_path):
     messy = [
         # Unknown elements, stray text and a comment are ignored.
-        child("OK", episode("2023-05-01", extra="<PreProceedings><X>1</X></PreProceedings>")
-              + " stray text <!-- note -->", extra="<Unknown>1</Unknown>"),
+        child(
+            "OK",
+            episode("2023-05-01", extra="<PreProceedings><X>1</X></PreProceedings>")
+            + " stray text <!-- note -->",
+            extra="<Unknown>1</Unknown>",
+        ),
         child("LATE", episode("2024-04-02")),  # after the census date
         child("UNBORN-BY-YEARS", episode("2020-01-01"), born="2021-06-01"),
         child("PRE-BIRTH", episode("2021-04-01"), born="2021-06-01"),
@@ -100,13 +112,18 @@ def test_messy_file_imports_with_every_problem_named(tmp_path):
         child("BAD-SOURCE", episode("2023-05-01", source="11")),
         child("BAD-DATE", episode("2023-13-01")),
         child("BAD-NFA", episode("2023-05-01", nfa="maybe", closure="01/06/2023")),
-        child("BAD-CODES", episode("2023-05-01"), sex="<Sex>X</Sex>", ethnicity="ZZZZ",
-              disabilities=("WHEEL",)),
+        child(
+            "BAD-CODES",
+            episode("2023-05-01"),
+            sex="<Sex>X</Sex>",
+            ethnicity="ZZZZ",
+            disabilities=("WHEEL",),
+        ),
         child("NO-BIRTH", episode("2023-05-01"), born=None),
         # Dates out of order: an assessment authorised before it started, before the referral.
         child("ORDER", episode("2023-05-01", assessment=("2023-04-20", "2023-04-10", ("21",)))),
         child("", episode("2023-05-01")),
-    ]  # fmt: skip
+    ]
     path = census_return(tmp_path / "messy.xml", messy)
     result = import_returns([path], key=KEY)
     named = {(p.la_child_id, p.element, p.value, p.action) for p in result.problems}
@@ -146,17 +163,28 @@ def test_cli_writes_extract_and_problems_and_exits_1_when_nothing_imports(tmp_pa
     good = census_return(tmp_path / "good.xml", [child("A", episode("2023-05-01", source="99"))])
     bad = census_return(tmp_path / "bad.xml", [child("B", episode("2025-01-01"))])
     out, problems = tmp_path / "x.csv", tmp_path / "p.csv"
-    done = runner.invoke(app, ["data", "import-cin", str(good), str(bad), "--out", str(out),
-                               "--problems", str(problems)])  # fmt: skip
+    done = runner.invoke(
+        app,
+        ["data", "import-cin", str(good), str(bad), "--out", str(out), "--problems", str(problems)],
+    )
     assert done.exit_code == 0, done.output
     assert "2 children, 1 referrals read, 0 merged across returns, 1 written" in done.output
     assert "skipped 1: referral dated after the return's census date" in done.output
     assert validate_file(out).ok
     rows = pd.read_csv(problems, dtype=str)
-    assert rows.columns.tolist() == ["file", "line", "LAchildID", "element", "value", "problem",
-                                     "action"]  # fmt: skip
+    assert rows.columns.tolist() == [
+        "file",
+        "line",
+        "LAchildID",
+        "element",
+        "value",
+        "problem",
+        "action",
+    ]
     assert rows[["file", "LAchildID", "value"]].values.tolist() == [
-        ["good.xml", "A", "99"], ["bad.xml", "B", "2025-01-01"]]  # fmt: skip
+        ["good.xml", "A", "99"],
+        ["bad.xml", "B", "2025-01-01"],
+    ]
     nothing = runner.invoke(app, ["data", "import-cin", str(bad), "--out", str(tmp_path / "n.csv")])
     assert nothing.exit_code == 1
     assert not (tmp_path / "n.csv").exists()
@@ -177,7 +205,8 @@ def test_cli_refuses_default_key_in_production(tmp_path, triage_home, monkeypatc
     monkeypatch.setenv("TRIAGE_ENVIRONMENT", "production")
     monkeypatch.delenv("TRIAGE_PSEUDONYM_KEY", raising=False)
     path = census_return(tmp_path / "r.xml", [child("A", episode("2023-05-01"))])
-    done = CliRunner().invoke(app, ["data", "import-cin", str(path), "--out",
-                                    str(tmp_path / "x.csv")])  # fmt: skip
+    done = CliRunner().invoke(
+        app, ["data", "import-cin", str(path), "--out", str(tmp_path / "x.csv")]
+    )
     assert done.exit_code == 2
     assert "TRIAGE_PSEUDONYM_KEY" in done.output

@@ -27,8 +27,9 @@ def world(tmp_path_factory):
         pseudonym(KEY, "888", c, d)
         for c, d in zip(truth.la_child_id, truth.referral_date, strict=True)
     ]
-    joined = truth.merge(result.frame, on="contact_id", how="outer", indicator=True,
-                         suffixes=("_truth", ""))  # fmt: skip
+    joined = truth.merge(
+        result.frame, on="contact_id", how="outer", indicator=True, suffixes=("_truth", "")
+    )
     return frame, paths, truth, result, joined
 
 
@@ -64,8 +65,10 @@ def test_characteristics_match_the_generator(world):
     frame, *_, joined = world
     originals = joined[~joined.re_referral.astype(bool)].merge(
         frame[["contact_id", "child_sex", "child_ethnicity", "child_disability"]],
-        left_on="generator_contact_id", right_on="contact_id", suffixes=("", "_gen"),
-    )  # fmt: skip
+        left_on="generator_contact_id",
+        right_on="contact_id",
+        suffixes=("", "_gen"),
+    )
     for column in ("child_sex", "child_ethnicity", "child_disability"):
         imported = originals[column].fillna("U")
         assert (imported == originals[f"{column}_gen"]).all(), column
@@ -79,8 +82,13 @@ def test_outcomes_follow_the_documented_rules(world):
     # Fully observed 12 months: exactly the generator's outcome (strategy discussions = need).
     full = joined[observed]
     assert len(full) > 500
-    assert (full["outcome_need_12m"].astype(object).where(full["outcome_need_12m"].notna(), None)
-            .tolist() == full["outcome_need_12m_truth"].tolist())  # fmt: skip
+    assert (
+        full["outcome_need_12m"]
+        .astype(object)
+        .where(full["outcome_need_12m"].notna(), None)
+        .tolist()
+        == full["outcome_need_12m_truth"].tolist()
+    )
     # Otherwise: either not yet known, or already the generator's.
     partial = ~observed & imported.notna()
     assert (imported[partial].astype(bool) == expected[partial].astype(bool)).all()
@@ -102,14 +110,28 @@ def test_cli_generate_import_validate(tmp_path, triage_home, monkeypatch):
     monkeypatch.delenv("TRIAGE_PSEUDONYM_KEY", raising=False)
     runner = CliRunner()
     folder = tmp_path / "returns"
-    made = runner.invoke(app, ["data", "generate", "--rows", "1500", "--seed", "2",
-                               "--format", "cin-xml", "--out", str(folder)])  # fmt: skip
+    made = runner.invoke(
+        app,
+        [
+            "data",
+            "generate",
+            "--rows",
+            "1500",
+            "--seed",
+            "2",
+            "--format",
+            "cin-xml",
+            "--out",
+            str(folder),
+        ],
+    )
     assert made.exit_code == 0, made.output
     files = sorted(str(p) for p in folder.glob("*.xml"))
     assert len(files) == 2
     extract, problems = tmp_path / "extract.csv", tmp_path / "problems.csv"
-    done = runner.invoke(app, ["data", "import-cin", *files, "--out", str(extract),
-                               "--problems", str(problems)])  # fmt: skip
+    done = runner.invoke(
+        app, ["data", "import-cin", *files, "--out", str(extract), "--problems", str(problems)]
+    )
     assert done.exit_code == 0, done.output
     frame = read_contacts(extract)
     assert f"{len(frame):,} written to {extract}" in done.output
