@@ -54,9 +54,7 @@ def _children(paths: Sequence[str | Path], problems: list[Problem]) -> Iterator[
 
 def to_frame(records: list[dict]) -> pd.DataFrame:
     """A typed contract frame from row dicts (missing optional columns empty)."""
-    raw = pd.DataFrame.from_records(
-        records, columns=[c for c in COLUMNS if c != "received_at"] + ["received_at"]
-    )
+    raw = pd.DataFrame.from_records(records, columns=list(COLUMNS))
     # The census holds a referral date, not a time: midnight, London time.
     raw["received_at"] = (
         pd.to_datetime(raw["received_at"]).dt.tz_localize(LONDON).dt.tz_convert("UTC")

@@ -137,13 +137,14 @@ def _referral(node, file: str, reference_date: date, problem) -> Referral | None
             "referral skipped",
         )
         return None
-    source = _text(_first(parts, "ReferralSource"))
+    raw_source = _text(_first(parts, "ReferralSource"))
+    source = raw_source.upper()
     if source not in SOURCES:
         what = "missing referral source" if not source else "unknown referral source"
         problem(
             _at(parts, "ReferralSource", node),
             "ReferralSource",
-            source,
+            raw_source,
             what,
             f"set to {UNKNOWN_SOURCE} (unknown)",
         )

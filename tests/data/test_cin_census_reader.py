@@ -210,3 +210,42 @@ def test_cli_refuses_default_key_in_production(tmp_path, triage_home, monkeypatc
     )
     assert done.exit_code == 2
     assert "TRIAGE_PSEUDONYM_KEY" in done.output
+
+
+def test_every_schema_year_2017_to_2026_in_one_import(tmp_path):
+    """One child referred once a year, each year's return in that year's form."""
+    paths = []
+    for year in range(2017, 2027):
+        sex = "<Sex>F</Sex>" if year >= 2025 else "<GenderCurrent>2</GenderCurrent>"
+        source = "5D" if year >= 2023 else "5A"
+        factor = "18C" if year >= 2025 else "18A"
+        referral = f"{year - 1}-06-01"
+        details = episode(
+            referral,
+            source=source,
+            nfa="true" if year % 2 else "0",
+            assessment=(referral, f"{year - 1}-06-20", (factor,)),
+        )
+        paths.append(
+            census_return(
+                tmp_path / f"{year}.xml",
+                [child("Y", details, sex=sex, born="2012-01-01")],
+                reference=f"{year}-03-31",
+            )
+        )
+    result = import_returns(paths, key=KEY)
+    frame = result.frame
+    assert result.written == 10 and result.merged == 0
+    assert frame["child_sex"].unique().tolist() == ["F"]
+    assert frame["referral_source"].tolist() == ["5A"] * 6 + ["5D"] * 4
+    assert frame["child_age_years"].tolist() == list(range(4, 14))
+    assert frame["decision"].tolist() == ["nfa", "assessment"] * 5
+    assert frame["prior_contacts_12m"].tolist() == [0] + [1] * 9
+    assert frame["outcome_need_12m"].tolist() == [True] * 10
+    assert sum(p.action == "read as 18C" for p in result.problems) == 8
+
+
+def test_lower_case_codes_are_read(tmp_path):
+    result = imported(tmp_path, child("A", episode("2023-05-01", source="3a"), ethnicity="wbri"))
+    assert result.frame[["referral_source", "child_ethnicity"]].values.tolist() == [["3A", "WBRI"]]
+    assert result.problems == []
