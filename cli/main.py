@@ -31,6 +31,7 @@ data_app = typer.Typer(
 )
 data_app.command("generate")(synthetic_cmd.generate)
 data_app.command("validate")(data_cmd.validate)
+data_app.command("import-cin")(data_cmd.import_cin)
 app.add_typer(data_app, name="data")
 
 fairness_app = typer.Typer(help="Fairness audits of decisions and the model.", no_args_is_help=True)

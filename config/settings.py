@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     )
     session_hours: float = Field(8.0, gt=0, le=24, description="How long a page sign-in lasts.")
 
+    # Imports (`triage data import-cin`): keys the pseudonyms of imported records.
+    pseudonym_key: SecretStr | None = Field(
+        None, description="Keys imported records' pseudonyms (HMAC); required outside development."
+    )
+
     # Abuse limits and browsers (SECURITY.md).
     rate_limit: str = Field(
         "600/minute",

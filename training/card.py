@@ -13,6 +13,20 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+def _inputs_note(data: dict[str, Any]) -> list[str]:
+    """Surface reliance, and a warning when no concerns were recorded (a census import)."""
+    if "mean_surface_share" not in data:
+        return []
+    lines = [f"- Mean surface share (age and referral source) {data['mean_surface_share']:.0%}."]
+    if data.get("no_concerns_share", 0.0) >= 0.95:
+        lines.append(
+            f"- **Census-only inputs**: {data['no_concerns_share']:.0%} of rows have no concerns "
+            "(a CIN census import holds none at contact), so the estimate rests on age, referral "
+            "source and history; expect high surface reliance. See docs/cin-census.md."
+        )
+    return lines
+
+
 def model_card(info: dict[str, Any]) -> str:
     """Render the model card as Markdown from the training run's facts."""
     m = info["metrics"]
@@ -37,6 +51,7 @@ def model_card(info: dict[str, Any]) -> str:
         f"{info['data']['label_coverage']:.1%}.",
         f"- Metrics are out of fold ({info['data']['folds']} folds): each contact is estimated by "
         "models that never saw it.",
+        *_inputs_note(info["data"]),
         "",
         "## Labelling strategy",
         f"`{info['label_strategy']}`: {DESCRIPTIONS[info['label_strategy']]}. See docs/labels.md.",

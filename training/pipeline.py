@@ -224,11 +224,22 @@ def train_file(
         "rows": len(frame),
         "label_coverage": label_coverage(frame),
         "folds": FOLDS,
+        # What the card says about inputs: census imports hold no concerns at contact.
+        "no_concerns_share": float((frame["concerns"].fillna("") == "").mean()),
+        "mean_surface_share": _mean_surface_share(result.model, frame, settings.seed),
     }
     if register:
         progress("logging to MLflow and registering")
         log_and_register(result, frame, data_info, settings)
     return result
+
+
+def _mean_surface_share(model: TriageModel, frame: pd.DataFrame, seed: int) -> float:
+    """Mean share of the estimate from surface features, on up to 2,000 training rows."""
+    from models.assess import assess_frame
+
+    sample = frame.sample(n=min(len(frame), 2000), random_state=seed)
+    return float(assess_frame(model, sample[["contact_id", *MODEL_INPUTS]])["surface_share"].mean())
 
 
 def log_and_register(
