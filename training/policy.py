@@ -205,8 +205,12 @@ def judge(
     champion: Mapping[str, float] | None = None,
     settings: Settings,
 ) -> Judgement:
-    """Judge a version: quality gates, fairness gate and, given a champion's metrics, the
-    beat-the-champion gates (both sets of metrics measured on the same rows)."""
+    """Judge a version: quality, fairness and (given a champion's metrics) beat-the-champion gates.
+
+    ``evaluation`` and ``champion`` are held-out metrics (``auc``, ``calibration_error``,
+    ``acted_on_rows``, ...), measured on the same rows when both are given; ``fairness_report`` is
+    the model audit (a :class:`fairness.report.Report` or its JSON).
+    """
     fairness, result = fairness_gate(fairness_report, settings)
     gates = [*quality_gates(evaluation, settings), fairness]
     if champion is not None:

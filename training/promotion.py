@@ -200,8 +200,11 @@ def _announce(
 
 
 def manual_gates(settings: Settings, version: str) -> dict[str, bool]:
-    """A version's gates for a promotion by hand: its own, as recorded, and the comparison with
-    the champion of now, from each training run's recorded figures."""
+    """A version's gates for a promotion by hand: its own as recorded, and against the champion.
+
+    The comparison is judged now, against the current champion, on the out-of-fold AUC and
+    calibration error each version's training run recorded.
+    """
     found = registry.get_version(settings, version)
     gates = {n: ok for n, ok in found.gates.items() if n not in COMPARISON_GATES}
     current = registry.champion_version(settings)
