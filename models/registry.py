@@ -144,10 +144,16 @@ def load_version(settings: Settings, *, version: str | None = None) -> LoadedMod
 
 def champion_version(settings: Settings) -> str | None:
     """The version the ``champion`` alias points at now (None without one); cheap to poll."""
+    import mlflow
     from mlflow.exceptions import MlflowException
 
+    # The service polls this from a worker thread: a client bound to the settings' store leaves
+    # MLflow's process-wide tracking URI alone, so a poll never redirects a run in progress.
+    settings.home.mkdir(parents=True, exist_ok=True)
+    uri = settings.mlflow_uri
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
     try:
-        found = _client(settings).get_model_version_by_alias(settings.model_name, CHAMPION)
+        found = client.get_model_version_by_alias(settings.model_name, CHAMPION)
     except MlflowException:
         return None
     return str(found.version)
