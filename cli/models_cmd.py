@@ -112,10 +112,18 @@ def list_models(
 
 def promote(
     version: str = typer.Argument(..., help="The version to make the champion."),
-    force: bool = typer.Option(False, "--force", help="Promote even if its gates failed."),
-    reason: str = typer.Option("promoted by hand", "--reason", help="Recorded in the history."),
+    force: bool = typer.Option(
+        False, "--force", help="Promote even if a gate failed (needs --reason)."
+    ),
+    reason: str = typer.Option(
+        None, "--reason", help="Why; recorded in the history (and on the version if forced)."
+    ),
 ) -> None:
-    """Make a version the champion; refuses one whose gates failed unless --force."""
+    """Make a version the champion if its gates passed and it is no worse than the champion.
+
+    The same policy as `triage retrain` (docs/model.md, "Promotion policy"), on the figures each
+    version's training recorded. --force overrides it only with --reason, which is recorded.
+    """
     from config import get_settings
     from training.promotion import PromotionError
     from training.promotion import promote as promote_version
@@ -129,6 +137,8 @@ def promote(
         raise typer.Exit(1) from error
     forced = " (forced past failed gates)" if event["forced"] else ""
     typer.echo(f"Version {event['version']} is now the champion{forced} (was {event['previous']}).")
+    if event["forced"]:
+        typer.echo(f"Reason recorded: {reason}")
 
 
 def rollback(

@@ -1,4 +1,7 @@
-"""The fairness gate a model must pass before it may become the champion."""
+"""The fairness gate a model must pass before it may become the champion.
+
+The promotion policy (training/policy.py) applies it with the settings' thresholds.
+"""
 
 from __future__ import annotations
 

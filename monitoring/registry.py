@@ -3,7 +3,8 @@
 :func:`load_reference` reads ``reference_profile.json`` from the run of the champion (or of a
 given version). :func:`record_summary` logs a report's summary to that version's run as
 ``monitoring/<time>.json`` and rewrites the run's ``model_card.md`` with a "Monitoring history"
-section built from every summary logged so far. MLflow is imported inside the functions.
+section built from every summary logged so far. Every call to MLflow goes through
+:mod:`models.registry`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from config.settings import Settings
+    from models.registry import VersionRecord
     from monitoring.report import MonitorReport
 
 PROFILE_ARTIFACT = "reference_profile.json"
@@ -43,32 +45,19 @@ class Reference:
         return {"name": self.name, "version": self.version, "run_id": self.run_id}
 
 
-def _version(settings: Settings, version: str | None) -> Any:
-    import mlflow
-    from mlflow.exceptions import MlflowException
+def _version(settings: Settings, version: str | None) -> VersionRecord:
+    from models.registry import find_version
 
-    from models.registry import CHAMPION, NoChampionError, configure
-
-    configure(settings)
-    client = mlflow.MlflowClient()
-    try:
-        if version is None:
-            return client.get_model_version_by_alias(settings.model_name, CHAMPION)
-        return client.get_model_version(settings.model_name, version)
-    except MlflowException as error:
-        what = "no champion" if version is None else f"no version {version}"
-        raise NoChampionError(
-            f"The registry has {what} for {settings.model_name!r}: run `triage train`."
-        ) from error
+    return find_version(settings, version)
 
 
 def load_reference(settings: Settings, *, version: str | None = None) -> Reference:
     """The champion's (or a version's) reference profile, from its training run."""
-    import mlflow
+    from models.registry import load_run_dict
 
     found = _version(settings, version)
     try:
-        profile = mlflow.artifacts.load_dict(f"runs:/{found.run_id}/{PROFILE_ARTIFACT}")
+        profile = load_run_dict(settings, found.run_id, PROFILE_ARTIFACT)
     except Exception as error:  # MLflow raises several kinds for a missing artifact
         raise LookupError(
             NO_PROFILE.format(
@@ -86,29 +75,26 @@ def history_name(created: str) -> str:
 
 def record_summary(settings: Settings, report: MonitorReport, *, version: str) -> str:
     """Log the report's summary to the version's run and rewrite its card; return the path."""
-    import mlflow
+    from models import registry
 
     found = _version(settings, version)
-    client = mlflow.MlflowClient()
     path = history_name(report.created)
-    client.log_dict(found.run_id, report.summary(), path)
+    registry.log_run_dict(settings, found.run_id, report.summary(), path)
     history = monitoring_history(settings, version=str(found.version))
-    card = mlflow.artifacts.load_text(f"runs:/{found.run_id}/{CARD_ARTIFACT}")
-    client.log_text(found.run_id, card_with_history(card, history), CARD_ARTIFACT)
+    card = registry.load_run_text(settings, found.run_id, CARD_ARTIFACT)
+    registry.log_run_text(settings, found.run_id, card_with_history(card, history), CARD_ARTIFACT)
     return path
 
 
 def monitoring_history(settings: Settings, *, version: str) -> list[dict[str, Any]]:
     """Every summary recorded for a version, oldest first."""
-    import mlflow
+    from models import registry
 
     found = _version(settings, version)
-    client = mlflow.MlflowClient()
-    entries = sorted(client.list_artifacts(found.run_id, HISTORY_DIR), key=lambda f: f.path)
     return [
-        mlflow.artifacts.load_dict(f"runs:/{found.run_id}/{entry.path}")
-        for entry in entries
-        if entry.path.endswith(".json")
+        registry.load_run_dict(settings, found.run_id, path)
+        for path in registry.run_artifacts(settings, found.run_id, HISTORY_DIR)
+        if path.endswith(".json")
     ]
 
 

@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,8 +18,11 @@ from models import features as F
 from models.model import Family, TriageModel
 from training import fit
 from training.evaluate import Evaluation, evaluate
-from training.gates import Gate, quality_gates
 from training.labels import STRATEGIES, Strategy, label_coverage, make_labels
+from training.policy import Gate, judge, may_promote
+
+if TYPE_CHECKING:
+    from fairness.report import Report
 
 FOLDS = 5
 Progress = Callable[[str], None]
@@ -41,8 +44,8 @@ class TrainResult:
 
     @property
     def passed(self) -> bool:
-        """True when every gate passed."""
-        return all(g.passed for g in self.gates)
+        """True when the gates let registration make this version the champion."""
+        return may_promote(self.gates, manual=False).allowed
 
 
 def file_sha256(path: Path) -> str:
@@ -160,48 +163,24 @@ def train_frame(
     out_of_fold = fit.cross_calibrated(chosen, labels, folds)
     evaluation = evaluate(frame, out_of_fold, seed=seed)
     progress("auditing the model for fairness")
-    fairness = fairness_gate(frame, out_of_fold, settings)
-    gates = [*quality_gates(evaluation.metrics, settings), fairness.gate]
+    fairness = fairness_audit(frame, out_of_fold)
+    judgement = judge(evaluation.metrics, fairness, settings=settings)
     progress(f"refitting {chosen.name} on every labelled row")
     model = fit.build_model(chosen, x, labels, bands=settings.risk_bands, seed=seed)
     info = {
         "profile": reference_profile(frame, model.probability(x)),
         "folds": FOLDS,
-        "fairness_report": fairness.report,
-        "fairness_gate": fairness.result,
+        "fairness_report": fairness.to_dict(),
+        "fairness_gate": judgement.fairness.to_dict(),
     }
-    return TrainResult(model, evaluation, gates, comparison, candidates, info=info)
+    return TrainResult(model, evaluation, judgement.gates, comparison, candidates, info=info)
 
 
-@dataclass(frozen=True)
-class FairnessVerdict:
-    """The fairness gate of a training run, with the audit behind it."""
+def fairness_audit(frame: pd.DataFrame, probability: np.ndarray) -> Report:
+    """Audit estimates by group (the model audit the fairness gate judges)."""
+    from fairness import audit_contract
 
-    gate: Gate
-    report: dict[str, Any]
-    result: dict[str, Any]
-
-
-def fairness_gate(
-    frame: pd.DataFrame, probability: np.ndarray, settings: Settings
-) -> FairnessVerdict:
-    """Audit out-of-fold estimates by group; block only large, significant, well-observed gaps."""
-    from fairness import audit_contract, model_gate
-
-    report = audit_contract(frame.assign(probability=probability), audits=["model"])
-    result = model_gate(
-        report,
-        min_coverage=settings.fairness_gate_min_coverage,
-        max_ratio=settings.fairness_gate_max_ratio,
-    )
-    detail = (
-        "; ".join(result.reasons)
-        if result.reasons
-        else f"no blocking disparity in the model audit ({len(result.checked)} comparisons; "
-        f"{len(result.caveated)} reported with the selective-labels caveat)"
-    )
-    gate = Gate("fairness", None, settings.fairness_gate_max_ratio, result.passed, detail)
-    return FairnessVerdict(gate, report.to_dict(), result.to_dict())
+    return audit_contract(frame.assign(probability=probability), audits=["model"])
 
 
 def train_file(
@@ -259,18 +238,7 @@ def log_and_register(
         tempfile.TemporaryDirectory() as tmp,
     ):
         work = Path(tmp)
-        mlflow.log_params(
-            {
-                "label_strategy": model.label_strategy,
-                "family": model.family,
-                **{f"param_{k}": v for k, v in model.metadata["params"].items()},
-                "seed": settings.seed,
-                "risk_bands": model.bands,
-                "calibration_a": model.calibration[0],
-                "calibration_b": model.calibration[1],
-                **{f"data_{k}": v for k, v in data_info.items()},
-            }
-        )
+        mlflow.log_params(registry.training_params(model, seed=settings.seed, data_info=data_info))
         mlflow.log_metrics(evaluation.flat())
         mlflow.log_metrics(_group_metrics(evaluation.groups))
         for row in result.label_comparison:
@@ -299,27 +267,15 @@ def log_and_register(
             assess_frame(model, example)[["contact_id", "probability", "band", "surface_share"]],
             work,
         )
-        version = mlflow.register_model(logged.model_uri, settings.model_name)
-        result.run_id, result.version = run.info.run_id, str(version.version)
-        passed = result.passed
-        client = mlflow.MlflowClient()
-        for gate in result.gates:
-            client.set_model_version_tag(
-                settings.model_name,
-                version.version,
-                f"gate.{gate.name}",
-                "pass" if gate.passed else "fail",
-            )
-        client.set_model_version_tag(
-            settings.model_name, version.version, "gates", "pass" if passed else "fail"
-        )
+        version = registry.register(settings, logged.model_uri)
+        result.run_id, result.version = run.info.run_id, version
+        registry.record_gates(settings, version, {g.name: g.passed for g in result.gates})
         card = _card(result, data_info, settings)
         mlflow.log_text(card, "model_card.md")
-        client.update_model_version(settings.model_name, version.version, description=card[:5000])
+        registry.describe(settings, version, card)
+        passed = result.passed
         if passed:
-            client.set_registered_model_alias(
-                settings.model_name, registry.CHAMPION, version.version
-            )
+            registry.set_champion(settings, version)
         result.champion = passed
 
 
@@ -358,14 +314,3 @@ def _group_metrics(groups: list[dict[str, Any]]) -> dict[str, float]:
             if isinstance(value, float) and np.isfinite(value):
                 out[f"{key}.{g['attribute']}.{g['group']}"] = value
     return out
-
-
-def comparison_markdown(rows: list[dict[str, Any]]) -> str:
-    """The labelling strategies side by side, as a Markdown table."""
-    keys = [k for k in rows[0] if k != "strategy"]
-    header = "| strategy | " + " | ".join(keys) + " |"
-    lines = [header, "|---" * (len(keys) + 1) + "|"]
-    for row in rows:
-        cells = [f"{row[k]:.3f}" if isinstance(row[k], float) else str(row[k]) for k in keys]
-        lines.append(f"| {row['strategy']} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)

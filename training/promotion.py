@@ -1,48 +1,50 @@
 """Which version is the champion: list versions, promote, roll back, and the champion history.
 
 The ``champion`` alias says which version scores contacts. Every move of it made here is
-recorded in the registered model's tag ``champion_history`` (a JSON list of events) and passed
-to an ``on_promotion`` hook (by default a log line; the service connects its audit trail), so a
+recorded in the registered model's champion history (a JSON list of events) and passed to an
+``on_promotion`` hook (by default a log line; the service connects its audit trail), so a
 rollback is exact: the history is a stack of champions, a promotion pushes onto it and a
 rollback pops it.
 
+A promotion by hand is judged by the same policy as an automatic one (:mod:`training.policy`):
+the version's own gates as recorded, and the beat-the-champion gates judged now against the
+champion it would replace, on the figures each version's training run recorded. ``force``
+overrides failed gates only with a reason, which is recorded on the version and in the history.
+
 Registration also moves the alias: ``triage train`` (and ``triage retrain``) give a version the
-alias exactly when every gate recorded on it passed (its ``gates`` tag is ``pass``). So versions
-registered with ``gates=pass`` after the last recorded event are read into the history as
-``registered`` events, and an alias moved any other way as ``observed``: the history stays right
-whichever command moved the alias last.
+alias exactly when every gate recorded on it passed. So versions registered with every gate
+passed after the last recorded event are read into the history as ``registered`` events, and an
+alias moved any other way as ``observed``: the history stays right whichever command moved the
+alias last. Every registry name and call is in :mod:`models.registry`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from models import registry
 from models.registry import CHAMPION
+from training.policy import COMPARISON_GATES, champion_gates, may_promote
 
 if TYPE_CHECKING:
     from config.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-HISTORY_TAG = "champion_history"
 MAX_EVENTS = 200
-GATE_TAG = "gate."
-# Gates that compare a challenger with the champion of the day (training/retrain.py). They decide
-# an automatic promotion but not a manual one: the champion they were judged against may be gone.
-COMPARISON_PREFIX = "vs_champion"
 HEADLINE_METRICS: tuple[str, ...] = ("auc", "calibration_error", "acted_on_rows", "rows")
 
 Action = Literal["registered", "observed", "promote", "rollback", "retrain"]
 PromotionHook = Callable[[dict[str, Any]], None]
 
 UNKNOWN_VERSION = "{name} has no version {version}"
-GATES_FAILED = "version {version} failed its gates ({failed}); promote it anyway with --force"
-NO_GATES = "no gates recorded"
+GATES_FAILED = "version {version} failed its gates ({failed})"
+NOT_BETTER = "version {version} is worse than the champion, version {champion} ({failed})"
+FORCE_HINT = 'promote it anyway with --force --reason "why"'
 ALREADY_CHAMPION = "version {version} is already the champion"
 NO_PREVIOUS = "there is no previous champion to roll back to"
 
@@ -80,26 +82,9 @@ class VersionInfo:
         """Names of the gates this version failed."""
         return [name for name, verdict in self.gates.items() if verdict != "pass"]
 
-    @property
-    def own_gates_failed(self) -> list[str]:
-        """Failed gates other than the comparisons with a champion (or a note that none exist)."""
-        own = {n: v for n, v in self.gates.items() if not n.startswith(COMPARISON_PREFIX)}
-        if not own:
-            return [NO_GATES]
-        return [name for name, verdict in own.items() if verdict != "pass"]
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {**asdict(self), "aliases": list(self.aliases), "failed_gates": self.failed_gates}
-
-
-def _client(settings: Settings) -> Any:
-    import mlflow
-
-    from models.registry import configure
-
-    configure(settings)
-    return mlflow.MlflowClient()
 
 
 def _iso(ms: int) -> str:
@@ -110,47 +95,26 @@ def _now_ms() -> int:
     return int(datetime.now(UTC).timestamp() * 1000)
 
 
-def _versions(client: Any, name: str) -> list[Any]:
-    found = client.search_model_versions(f"name='{name}'")
-    return sorted(found, key=lambda v: (int(v.creation_timestamp), int(v.version)))
+def _words(gates: Mapping[str, bool]) -> dict[str, str]:
+    return {name: "pass" if passed else "fail" for name, passed in gates.items()}
 
 
-def _registered(client: Any, name: str) -> Any | None:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return client.get_registered_model(name)
-    except MlflowException:
-        return None
-
-
-def _version_info(client: Any, version: Any, champion: str | None) -> VersionInfo:
-    tags = dict(version.tags or {})
-    run = client.get_run(version.run_id)
-    metrics = {k: run.data.metrics[k] for k in HEADLINE_METRICS if k in run.data.metrics}
-    aliases = set(version.aliases or ())
-    if champion == str(version.version):
-        aliases.add(CHAMPION)
+def _version_info(settings: Settings, record: registry.VersionRecord) -> VersionInfo:
+    run = registry.read_run(settings, record.run_id, HEADLINE_METRICS)
     return VersionInfo(
-        version=str(version.version),
-        aliases=tuple(sorted(aliases)),
-        created=_iso(int(version.creation_timestamp)),
-        run_id=version.run_id,
-        family=run.data.params.get("family"),
-        gates={k[len(GATE_TAG) :]: v for k, v in tags.items() if k.startswith(GATE_TAG)},
-        metrics=metrics,
+        version=record.version,
+        aliases=record.aliases,
+        created=_iso(record.created_ms),
+        run_id=record.run_id,
+        family=run.family,
+        gates=_words(record.gates),
+        metrics=run.metrics,
     )
 
 
 def list_versions(settings: Settings) -> list[VersionInfo]:
     """Every registered version of the settings' model, oldest first."""
-    client = _client(settings)
-    model = _registered(client, settings.model_name)
-    if model is None:
-        return []
-    champion = (model.aliases or {}).get(CHAMPION)
-    champion = None if champion is None else str(champion)
-    return [_version_info(client, v, champion) for v in _versions(client, settings.model_name)]
+    return [_version_info(settings, v) for v in registry.list_versions(settings)]
 
 
 def champion_stack(events: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -186,57 +150,71 @@ def _event(
     }
 
 
-def _reconciled(client: Any, name: str) -> tuple[list[dict[str, Any]], str | None]:
+def _reconciled(settings: Settings) -> tuple[list[dict[str, Any]], str | None]:
     """The stored history, completed with moves of the alias made by registration or by hand."""
-    model = _registered(client, name)
-    if model is None:
+    if not registry.is_registered(settings):
         return [], None
-    events = json.loads((model.tags or {}).get(HISTORY_TAG, "[]"))
+    events = registry.read_history(settings)
     last_ms = events[-1]["at_ms"] if events else -1
-    for version in _versions(client, name):
-        created = int(version.creation_timestamp)
-        if (version.tags or {}).get("gates") == "pass" and created > last_ms:
+    current = None
+    for version in registry.list_versions(settings):
+        if CHAMPION in version.aliases:
+            current = version.version
+        if version.all_gates_passed and version.created_ms > last_ms:
             top = champion_stack(events)[-1] if events else None
             reason = "registered with every gate passed"
             events.append(
-                _event("registered", str(version.version), top, at_ms=created, reason=reason)
+                _event("registered", version.version, top, at_ms=version.created_ms, reason=reason)
             )
-    current = (model.aliases or {}).get(CHAMPION)
     stack = champion_stack(events)
-    if current is not None and (not stack or stack[-1] != str(current)):
+    if current is not None and (not stack or stack[-1] != current):
         reason = "the alias was moved outside the promotion commands"
         top = stack[-1] if stack else None
-        events.append(_event("observed", str(current), top, at_ms=_now_ms(), reason=reason))
-    return events, None if current is None else str(current)
+        events.append(_event("observed", current, top, at_ms=_now_ms(), reason=reason))
+    return events, current
 
 
 def champion_history(settings: Settings) -> list[dict[str, Any]]:
     """Every recorded change of champion, oldest first (see the module docstring)."""
-    return _reconciled(_client(settings), settings.model_name)[0]
+    return _reconciled(settings)[0]
 
 
-def _save(client: Any, name: str, events: list[dict[str, Any]]) -> None:
-    client.set_registered_model_tag(name, HISTORY_TAG, json.dumps(events[-MAX_EVENTS:]))
+def _save(settings: Settings, events: list[dict[str, Any]]) -> None:
+    registry.save_history(settings, events[-MAX_EVENTS:])
 
 
 def _announce(
-    client: Any,
-    settings: Settings,
-    event: dict[str, Any],
-    on_promotion: PromotionHook,
+    settings: Settings, event: dict[str, Any], on_promotion: PromotionHook
 ) -> dict[str, Any]:
     """Call the hook with the event, the model's name, the version's run and gates."""
-    found = client.get_model_version(settings.model_name, event["version"])
-    tags = dict(found.tags or {})
+    found = registry.get_version(settings, event["version"])
     payload = {
         "event": "champion_changed",
         "model": settings.model_name,
         "run_id": found.run_id,
-        "gates": {k[len(GATE_TAG) :]: v for k, v in tags.items() if k.startswith(GATE_TAG)},
+        "gates": _words(found.gates),
         **{k: v for k, v in event.items() if k != "at_ms"},
     }
     on_promotion(payload)
     return payload
+
+
+def manual_gates(settings: Settings, version: str) -> dict[str, bool]:
+    """A version's gates for a promotion by hand: its own as recorded, and against the champion.
+
+    The comparison is judged now, against the current champion, on the out-of-fold AUC and
+    calibration error each version's training run recorded.
+    """
+    found = registry.get_version(settings, version)
+    gates = {n: ok for n, ok in found.gates.items() if n not in COMPARISON_GATES}
+    current = registry.champion_version(settings)
+    if current is not None and current != found.version:
+        names = ("auc", "calibration_error")
+        mine = registry.read_run(settings, found.run_id, names).metrics
+        champion = registry.find_version(settings)
+        theirs = registry.read_run(settings, champion.run_id, names).metrics
+        gates |= {g.name: g.passed for g in champion_gates(mine, theirs, settings)}
+    return gates
 
 
 def promote(
@@ -244,42 +222,56 @@ def promote(
     version: str,
     *,
     force: bool = False,
-    reason: str = "promoted by hand",
+    reason: str | None = None,
     actor: str | None = None,
     on_promotion: PromotionHook = log_promotion,
 ) -> dict[str, Any]:
-    """Make ``version`` the champion; refuse one that failed its own gates unless ``force``.
+    """Make ``version`` the champion if the promotion policy allows it by hand.
 
-    Returns the event passed to ``on_promotion``. Raises :class:`PromotionError` when refused.
+    Its own gates must have passed and it must be no worse than the current champion
+    (:func:`manual_gates`); ``force`` overrides that only with a ``reason``, which is recorded
+    on the version. Returns the event passed to ``on_promotion``; raises
+    :class:`PromotionError` when refused.
     """
-    from mlflow.exceptions import MlflowException
-
-    client = _client(settings)
     name = settings.model_name
     try:
-        found = client.get_model_version(name, str(version))
-    except MlflowException as error:
+        found = registry.get_version(settings, str(version))
+    except registry.UnknownVersionError as error:
         raise PromotionError(UNKNOWN_VERSION.format(name=name, version=version)) from error
-    events, current = _reconciled(client, name)
-    if current == str(found.version):
+    events, current = _reconciled(settings)
+    if current == found.version:
         raise PromotionError(ALREADY_CHAMPION.format(version=found.version))
-    failed = _version_info(client, found, current).own_gates_failed
-    if failed and not force:
-        raise PromotionError(GATES_FAILED.format(version=found.version, failed=", ".join(failed)))
-    client.set_registered_model_alias(name, CHAMPION, str(found.version))
-    if failed:
-        reason = f"{reason} (forced past failed gates: {', '.join(failed)})"
+    decision = may_promote(
+        manual_gates(settings, found.version), manual=True, force=force, reason=reason
+    )
+    if decision.refusal:
+        raise PromotionError(decision.refusal)
+    if not decision.allowed:
+        why = []
+        if decision.own_failed:
+            why.append(
+                GATES_FAILED.format(version=found.version, failed=", ".join(decision.own_failed))
+            )
+        if decision.comparison_failed:
+            failed = ", ".join(decision.comparison_failed)
+            why.append(NOT_BETTER.format(version=found.version, champion=current, failed=failed))
+        raise PromotionError("; ".join([*why, FORCE_HINT]))
+    reason = reason or "promoted by hand"
+    if decision.forced:
+        registry.record_forced_reason(settings, found.version, reason)
+        reason = f"{reason} (forced past failed gates: {', '.join(decision.failed)})"
+    registry.set_champion(settings, found.version)
     event = _event(
         "promote",
-        str(found.version),
+        found.version,
         current,
         at_ms=_now_ms(),
         reason=reason,
-        forced=bool(failed),
+        forced=decision.forced,
         actor=actor,
     )
-    _save(client, name, [*events, event])
-    return _announce(client, settings, event, on_promotion)
+    _save(settings, [*events, event])
+    return _announce(settings, event, on_promotion)
 
 
 def rollback(
@@ -290,17 +282,15 @@ def rollback(
     on_promotion: PromotionHook = log_promotion,
 ) -> dict[str, Any]:
     """Give the alias back to the previous champion; return the event passed to the hook."""
-    client = _client(settings)
-    name = settings.model_name
-    events, current = _reconciled(client, name)
+    events, current = _reconciled(settings)
     stack = champion_stack(events)
     if len(stack) < 2:
         raise PromotionError(NO_PREVIOUS)
     target = stack[-2]
-    client.set_registered_model_alias(name, CHAMPION, target)
+    registry.set_champion(settings, target)
     event = _event("rollback", target, current, at_ms=_now_ms(), reason=reason, actor=actor)
-    _save(client, name, [*events, event])
-    return _announce(client, settings, event, on_promotion)
+    _save(settings, [*events, event])
+    return _announce(settings, event, on_promotion)
 
 
 def record_promotion(
@@ -314,10 +304,9 @@ def record_promotion(
     on_promotion: PromotionHook = log_promotion,
 ) -> dict[str, Any]:
     """Record a move of the alias made by registration (``retrain``) and call the hook."""
-    client = _client(settings)
-    events, _ = _reconciled(client, settings.model_name)
+    events, _ = _reconciled(settings)
     if events and events[-1]["action"] == "registered" and events[-1]["version"] == str(version):
         events.pop()  # the same move, now with its reason
     event = _event(action, str(version), previous, at_ms=_now_ms(), reason=reason, actor=actor)
-    _save(client, settings.model_name, [*events, event])
-    return _announce(client, settings, event, on_promotion)
+    _save(settings, [*events, event])
+    return _announce(settings, event, on_promotion)

@@ -10,16 +10,15 @@ in-sample and flattered; the result says so.)
 
 The challenger becomes the champion only if it passes every gate and is no worse than the
 champion beyond the settings' margins (``retrain_max_auc_loss``,
-``retrain_max_calibration_increase``). Those two comparisons are added to its gates
-(``vs_champion_auc``, ``vs_champion_calibration``), so registration gives it the alias exactly
-when everything passed, its tags and model card show why, and ``models list`` shows them. The
-challenger is registered either way. Without a champion, retraining is training.
+``retrain_max_calibration_increase``); every rule is in :mod:`training.policy`. Those two
+comparisons are added to its gates (``vs_champion_auc``, ``vs_champion_calibration``), so
+registration gives it the alias exactly when everything passed, its tags and model card show
+why, and ``models list`` shows them. The challenger is registered either way. Without a
+champion, retraining is training.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,24 +28,22 @@ import pandas as pd
 
 from models import features as F
 from training.evaluate import Evaluation, evaluate
-from training.gates import Gate, quality_gates
 from training.pipeline import (
     FOLDS,
     Progress,
     TrainResult,
-    fairness_gate,
+    fairness_audit,
     file_sha256,
     log_and_register,
     train_frame,
 )
+from training.policy import Gate, champion_gates, judge
 from training.promotion import PromotionHook, log_promotion, record_promotion
 
 if TYPE_CHECKING:
     from config.settings import Settings
     from models.model import Family, TriageModel
 
-AUC_GATE = "vs_champion_auc"
-CALIBRATION_GATE = "vs_champion_calibration"
 SAME_FILE_NOTE = (
     "The champion was trained on this very file: its figures here are in-sample and flattered, "
     "so the comparison favours it."
@@ -77,62 +74,14 @@ class RetrainResult:
         return [f"{g.name}: {g.detail}" for g in self.challenger.gates if not g.passed]
 
 
-def _finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
-
-
-def compare_with_champion(
-    challenger: Mapping[str, float],
-    champion: Mapping[str, float],
-    *,
-    max_auc_loss: float,
-    max_calibration_increase: float,
-) -> list[Gate]:
-    """Gates that pass when the challenger is no worse than the champion beyond the margins.
-
-    Both metric sets must be measured on the same rows (acted-on contacts, as in training).
-    """
-    new_auc, old_auc = challenger.get("auc"), champion.get("auc")
-    comparable = _finite(new_auc) and _finite(old_auc)
-    auc_change = float(new_auc - old_auc) if comparable else math.nan
-    auc_detail = (
-        f"challenger AUC {new_auc:.3f} against the champion's {old_auc:.3f} on the same "
-        f"contacts (may lose at most {max_auc_loss})"
-        if comparable
-        else "AUC could not be compared (n/a on these rows)"
-    )
-    new_error, old_error = challenger.get("calibration_error"), champion.get("calibration_error")
-    comparable_error = _finite(new_error) and _finite(old_error)
-    error_change = float(new_error - old_error) if comparable_error else math.nan
-    error_detail = (
-        f"challenger calibration error {new_error:.3f} against the champion's {old_error:.3f} "
-        f"(may rise by at most {max_calibration_increase})"
-        if comparable_error
-        else "calibration error could not be compared (n/a on these rows)"
-    )
-    return [
-        Gate(AUC_GATE, auc_change, -max_auc_loss, bool(auc_change >= -max_auc_loss), auc_detail),
-        Gate(
-            CALIBRATION_GATE,
-            error_change,
-            max_calibration_increase,
-            bool(error_change <= max_calibration_increase),
-            error_detail,
-        ),
-    ]
-
-
 def judge_model(
     frame: pd.DataFrame, model: TriageModel, settings: Settings
 ) -> tuple[Evaluation, list[Gate]]:
     """Evaluate a fitted model on an extract with the training gates (quality and fairness)."""
     probability = model.probability(F.build_matrix(frame))
     evaluation = evaluate(frame, probability, seed=settings.seed)
-    gates = [
-        *quality_gates(evaluation.metrics, settings),
-        fairness_gate(frame, probability, settings).gate,
-    ]
-    return evaluation, gates
+    judgement = judge(evaluation.metrics, fairness_audit(frame, probability), settings=settings)
+    return evaluation, judgement.gates
 
 
 def data_info(path: Path, frame: pd.DataFrame) -> dict[str, Any]:
@@ -146,12 +95,6 @@ def data_info(path: Path, frame: pd.DataFrame) -> dict[str, Any]:
         "label_coverage": label_coverage(frame),
         "folds": FOLDS,
     }
-
-
-def _champion_data_sha(run_id: str) -> str | None:
-    import mlflow
-
-    return mlflow.MlflowClient().get_run(run_id).data.params.get("data_sha256")
 
 
 def _comparison_record(result: RetrainResult) -> dict[str, Any]:
@@ -184,17 +127,15 @@ def retrain_file(
     ``on_promotion`` is called with the event when the alias moves (see
     :mod:`training.promotion`).
     """
-    import mlflow
-
     from data.io import read_contacts
-    from models.registry import NoChampionError, load_champion
+    from models import registry
 
     progress(f"reading {path}")
     frame = read_contacts(path)
     info = data_info(path, frame)
     try:
-        champion = load_champion(settings)
-    except NoChampionError:
+        champion = registry.load_champion(settings)
+    except registry.NoChampionError:
         champion = None
     result = RetrainResult(train_frame(frame, settings, families=families, progress=progress))
     if champion is None:
@@ -205,19 +146,16 @@ def retrain_file(
         result.champion_evaluation, result.champion_gates = judge_model(
             frame, champion.model, settings
         )
-        result.comparison = compare_with_champion(
-            result.challenger.evaluation.metrics,
-            result.champion_evaluation.metrics,
-            max_auc_loss=settings.retrain_max_auc_loss,
-            max_calibration_increase=settings.retrain_max_calibration_increase,
+        result.comparison = champion_gates(
+            result.challenger.evaluation.metrics, result.champion_evaluation.metrics, settings
         )
         result.challenger.gates = [*result.challenger.gates, *result.comparison]
-        if _champion_data_sha(champion.run_id) == info["sha256"]:
+        if registry.read_run(settings, champion.run_id).data_sha256 == info["sha256"]:
             result.notes.append(SAME_FILE_NOTE)
     progress("logging to MLflow and registering the challenger")
     log_and_register(result.challenger, frame, info, settings)
     run_id = result.challenger.run_id
-    mlflow.MlflowClient().log_dict(run_id, _comparison_record(result), "champion_comparison.json")
+    registry.log_run_dict(settings, run_id, _comparison_record(result), "champion_comparison.json")
     if result.promoted:
         was = result.champion_version
         reason = f"retrained on {path.name}: passed every gate" + (

@@ -9,7 +9,7 @@ import pytest
 
 from config.settings import Settings
 from training.evaluate import bootstrap_ci, calibration_error, expected_auc
-from training.gates import quality_gates
+from training.policy import quality_gates
 
 
 def brute_force_expected_auc(score, truth):

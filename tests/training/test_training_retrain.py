@@ -14,6 +14,7 @@ from config.settings import get_settings
 from data.io import write_contacts
 from data.synthetic import GeneratorConfig, generate
 from models.registry import CHAMPION, load_champion
+from training.policy import AUC_GATE, CALIBRATION_GATE, compare_with_champion
 from training.promotion import (
     GATES_FAILED,
     NO_PREVIOUS,
@@ -22,7 +23,7 @@ from training.promotion import (
     promote,
     rollback,
 )
-from training.retrain import AUC_GATE, CALIBRATION_GATE, compare_with_champion, retrain_file
+from training.retrain import retrain_file
 
 runner = CliRunner()
 
@@ -138,7 +139,9 @@ def test_retrain_promotes_only_a_challenger_no_worse_than_the_champion(triage_ho
         in refused.output
     )
     assert load_champion(settings).version == "1"
-    forced = runner.invoke(app, ["models", "promote", "2", "--force"])
+    forced = runner.invoke(
+        app, ["models", "promote", "2", "--force", "--reason", "tried on the tiny extract"]
+    )
     assert forced.exit_code == 0 and "forced past failed gates" in forced.output
     assert load_champion(settings).version == "2"
     event = promote(settings, "3", reason="better on the large extract", on_promotion=events.append)
