@@ -35,6 +35,7 @@ from benchmarks.bodies import DECISION_BODIES, body_line, compact, contact_bodie
 from benchmarks.judging import failures, judge, parse_wrk
 from benchmarks.plan import QUICK, ROOT, STAGES, TARGETS, WRK_DIR, Plan
 from benchmarks.report import describe_database, machine_facts, render_markdown, wrk_version
+from benchmarks.reports_stage import measure_reports, seed_store
 from benchmarks.server import free_port, server_env, serving, setup_home
 from benchmarks.stages import (
     Progress,
@@ -77,8 +78,8 @@ def run(plan: Plan, *, home: Path, out: Path, stages: tuple[str, ...]) -> dict[s
     env = server_env(home, plan)
     setup_log = out / "setup.log"
     setup_log.write_text("")
-    counts = {"inprocess": 1, "data": 2, "http": 3, "paced": 2}
-    served = bool({"http", "paced"} & set(stages))
+    counts = {"inprocess": 1, "data": 2, "reports": 2, "http": 3, "paced": 2}
+    served = bool({"http", "paced", "reports"} & set(stages))
     progress = Progress(1 + served + sum(counts[s] for s in stages))
     print(
         f"bench: about {expected_seconds(plan, stages) / 60:.1f} min; home {home}; out {out}",
@@ -98,6 +99,15 @@ def run(plan: Plan, *, home: Path, out: Path, stages: tuple[str, ...]) -> dict[s
                 results["machine"]["model"] = "{family} v{version}".format(**figures["model"])
         if "data" in stages:
             results["data"] = data_stage(plan, progress, results)
+        if "reports" in stages:
+            with progress.stage(
+                f"a store of {plan.report_contacts:,} contacts for the stored reports "
+                "(inserted in bulk the first time)",
+                plan.report_contacts / 2_000,
+            ):
+                seeded = attempt(results, "reports", lambda: seed_store(home, plan))
+            if seeded is not None:
+                results["reports"] = {"seeded": seeded}
         if served:
             attempt(
                 results,
@@ -136,6 +146,19 @@ def serve_and_load(
         ):
             base = stack.enter_context(serving(env, plan, out / "server.log"))
             prescore(base, token, ids, bodies)
+        if "reports" in results:
+            with progress.stage(
+                "`triage reports record`, then each stored report read "
+                f"{plan.report_requests:,} times",
+                plan.report_contacts / 5_000 + 5,
+            ):
+                figures = attempt(
+                    results,
+                    "reports",
+                    lambda: measure_reports(base, env, plan, out / "setup.log"),
+                )
+            if figures is not None:
+                results["reports"].update(figures)
         if "http" in stages:
             if wrk_version() is None:
                 results["errors"]["http"] = (

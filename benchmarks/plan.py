@@ -10,7 +10,7 @@ from typing import Literal
 ROOT = Path(__file__).resolve().parent.parent
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
 TRIAGE = Path(sys.executable).with_name("triage")
-STAGES = ("inprocess", "data", "http", "paced")
+STAGES = ("inprocess", "data", "reports", "http", "paced")
 STARTUP_SECONDS = 120
 
 
@@ -30,6 +30,8 @@ class Plan:
     rate: float = 200.0
     paced_seconds: float = 20.0
     paced_connections: int = 16
+    report_contacts: int = 100_000  # the store the stored reports are served from
+    report_requests: int = 200  # reads of each stored-report route
     workers: int = 1
     database_url: str | None = None
 
@@ -42,6 +44,8 @@ QUICK = Plan(
     duration=3.0,
     prescore=200,
     paced_seconds=3.0,
+    report_contacts=5_000,
+    report_requests=50,
 )
 
 
@@ -63,4 +67,5 @@ TARGETS: tuple[Target, ...] = (
     Target("paced_score_p99", "score p99 at the steady rate", "<", 50, "ms"),
     Target("paced_decision_p99", "decision p99 at the steady rate", "<", 50, "ms"),
     Target("fairness_seconds", "fairness audit of the decisions", "<", 20, "s"),
+    Target("report_p95", "stored fairness and monitoring reports, the slower p95", "<", 100, "ms"),
 )

@@ -82,6 +82,32 @@ def figure_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]
                 "",
             )
         )
+    reports = results.get("reports", {})
+    if "job_seconds" in reports:
+        rows.append(
+            (
+                f"`triage reports record` (both reports) over {reports['seeded']['contacts']:,} "
+                "contacts",
+                f"{reports['job_seconds']:,.1f} s",
+                "",
+                "",
+                "",
+            )
+        )
+    for kind in ("fairness", "monitoring"):
+        if kind in reports:
+            f = reports[kind]
+            ms = f["latency_ms"]
+            rows.append(
+                (
+                    f"GET /v1/{kind}/report, stored, {f['contacts']:,} contacts, one at a time",
+                    f"p50 {ms['p50']:,.1f}, p95 {ms['p95']:,.1f}, p99 {ms['p99']:,.1f} ms "
+                    f"({f['requests']:,} requests, {f['bytes']:,} bytes)",
+                    "",
+                    "",
+                    "",
+                )
+            )
     for t in results["targets"]:
         digits = 0 if t["unit"] in ("contacts/s",) else 2
         note = f" ({t['failed']:,} failed requests)" if t["failed"] else ""

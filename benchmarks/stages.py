@@ -245,8 +245,10 @@ def expected_seconds(plan: Plan, stages: tuple[str, ...]) -> float:
         "data": plan.data_rows / 25_000 + plan.data_rows / 30_000,
         "http": 3 * (plan.warmup + plan.duration + 1),
         "paced": 2 * (plan.paced_seconds + 1),
+        # seeding (the first time only), the job, the reads
+        "reports": plan.report_contacts / 2_000 + plan.report_contacts / 5_000 + 10,
     }
-    server = 15 + plan.prescore / 200 if {"http", "paced"} & set(stages) else 0
+    server = 15 + plan.prescore / 200 if {"http", "paced", "reports"} & set(stages) else 0
     return 10 + server + sum(per[s] for s in stages)
 
 

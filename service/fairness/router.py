@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from service.auth.schemas import Caller, Role
 from service.deps import DatabaseDep, SettingsDep, require_roles
@@ -31,6 +31,7 @@ def report(
     settings: SettingsDep,
     refresher: RefresherDep,
     refresh: Annotated[bool, Query(description=REFRESH)] = False,
-) -> dict[str, Any]:
+) -> Response:
     """Decisions, model and workload audits of every scored contact with a decision, as stored."""
-    return stored_report(db, "fairness", settings, refresher, by=caller.name, refresh=refresh)
+    served = stored_report(db, "fairness", settings, refresher, by=caller.name, refresh=refresh)
+    return Response(served.as_json(), media_type="application/json")

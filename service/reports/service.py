@@ -7,6 +7,7 @@ the rows it covers, and the routes serve the latest. Nothing stored is ever over
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Text, cast, func, select
+from sqlalchemy.orm import Session, defer
 
 from config.settings import Settings
 from service.contacts.tables import Contact
@@ -113,9 +114,20 @@ def compute_and_store(db: Database, kind: Kind, settings: Settings, *, computed_
 
 
 def latest(session: Session, kind: Kind) -> StoredReport | None:
-    """The most recently stored report of ``kind``, if any."""
-    query = select(StoredReport).where(StoredReport.kind == kind).order_by(StoredReport.id.desc())
+    """The most recently stored report of ``kind``, if any (its body is read only on access)."""
+    query = (
+        select(StoredReport)
+        .options(defer(StoredReport.report))
+        .where(StoredReport.kind == kind)
+        .order_by(StoredReport.id.desc())
+    )
     return session.scalars(query.limit(1)).first()
+
+
+def report_text(session: Session, report_id: int) -> str:
+    """A stored report's JSON exactly as stored (serving it needs no parsing)."""
+    query = select(cast(StoredReport.report, Text)).where(StoredReport.id == report_id)
+    return session.execute(query).scalar_one()
 
 
 def history(session: Session, kind: Kind) -> list[StoredReport]:
@@ -133,10 +145,34 @@ def newer_rows(session: Session, row: StoredReport) -> dict[str, int]:
     return {"contacts": max(0, contacts - row.contacts), "decisions": int(decisions or 0)}
 
 
+@dataclass(frozen=True)
+class Served:
+    """A stored report as served: its JSON text as stored, and what it says about itself."""
+
+    text: str
+    stored: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report with its ``stored`` key, for the pages."""
+        return {**json.loads(self.text), "stored": self.stored}
+
+    def as_json(self) -> bytes:
+        """The response body: ``stored`` spliced into the stored text, which is not re-parsed."""
+        head = json.dumps({"stored": self.stored}, default=_iso, separators=(",", ":"))
+        rest = self.text.strip()[1:].lstrip()
+        return (head if rest == "}" else f"{head[:-1]},{rest}").encode()
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def served(
     session: Session, row: StoredReport, *, refresh: Refresh | None = None, note: str | None = None
-) -> dict[str, Any]:
-    """The stored report's body with what it covers, how old it is and what is newer."""
+) -> Served:
+    """The stored report with what it covers, how old it is and what is newer."""
     newer = newer_rows(session, row)
     stored = {
         "id": row.id,
@@ -154,7 +190,7 @@ def served(
         "refresh": refresh,
         "note": note,
     }
-    return {**row.report, "stored": stored}
+    return Served(report_text(session, row.id), stored)
 
 
 def stored_report(
@@ -165,7 +201,7 @@ def stored_report(
     *,
     by: str,
     refresh: bool = False,
-) -> dict[str, Any]:
+) -> Served:
     """The latest stored report; computed first (within the time limit) if asked or if none.
 
     A computation that outlasts ``settings.report_refresh_seconds`` goes on in its worker

@@ -443,7 +443,7 @@ def fairness_page(
     refresher: RefresherDep,
 ) -> HTMLResponse:
     """The latest stored fairness audit of the decisions, as ``GET /v1/fairness/report``."""
-    report = stored_report(db, "fairness", settings, refresher, by=caller.name)
+    report = stored_report(db, "fairness", settings, refresher, by=caller.name).as_dict()
     return render(request, "fairness.html", report=report)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -156,3 +157,15 @@ def test_no_stored_report_and_a_slow_first_computation_answers_503(app, client, 
     app.state.report_refresher.start("monitoring", lambda: 0).result(timeout=30)
     served = client.get(ROUTES["monitoring"], headers=auth["data"]).json()
     assert served["stored"]["computed_by"] == "data (first request)"
+
+
+@pytest.mark.parametrize("text", ['{"rows": 2, "findings": []}', " { } ", '{"a":{"b":[1]}}'])
+def test_the_served_body_is_the_stored_text_with_stored_spliced_in(text):
+    from datetime import UTC, datetime
+
+    stored = {"id": 7, "computed_at": datetime(2026, 12, 2, 4, 0, tzinfo=UTC), "note": None}
+    served = reports.Served(text, stored)
+    body = json.loads(served.as_json())
+    as_text = {**stored, "computed_at": "2026-12-02T04:00:00+00:00"}
+    assert body == {**json.loads(text), "stored": as_text}
+    assert served.as_dict() == {**json.loads(text), "stored": stored}
