@@ -10,8 +10,8 @@ from service.auth.schemas import Caller, Role
 from service.deps import DatabaseDep, SettingsDep, require_roles
 from service.fairness.schemas import FairnessReport
 from service.reports.deps import RefresherDep
+from service.reports.schemas import report_responses
 from service.reports.service import stored_report
-from service.schemas import AUTHENTICATED, error_responses
 
 router = APIRouter(prefix="/fairness", tags=["fairness"])
 # Who may read the report and ask for it to be recomputed.
@@ -23,7 +23,7 @@ REFRESH = "Recompute over the whole store now (within TRIAGE_REPORT_REFRESH_SECO
     "/report",
     response_model=FairnessReport,
     summary="The latest stored fairness audit of the decisions, how old it is and what it covers",
-    responses=error_responses(*AUTHENTICATED, 503),
+    responses=report_responses(),
 )
 def report(
     caller: Reader,

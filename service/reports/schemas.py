@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
+
+from service.schemas import AUTHENTICATED, ErrorOut, error_responses
 
 
 class ReportWatermark(BaseModel):
@@ -36,3 +38,23 @@ class StoredInfo(BaseModel):
     up_to_date: bool
     refresh: Literal["recomputed", "timed_out", "first_computed"] | None
     note: str | None
+
+
+NOT_READY_EXAMPLE = {
+    "type": "report_not_ready",
+    "detail": "No fairness report is stored yet and computing one took longer than 30 s; ...",
+}
+
+
+def report_responses() -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` of a stored-report route: its errors, each with an example."""
+    return {
+        **error_responses(*AUTHENTICATED, 422),
+        503: {
+            "model": ErrorOut,
+            "description": "No report is stored yet and the first took longer than "
+            "TRIAGE_REPORT_REFRESH_SECONDS (`report_not_ready`, with Retry-After); for "
+            "monitoring also when no champion model is loaded (`model_unavailable`).",
+            "content": {"application/json": {"example": NOT_READY_EXAMPLE}},
+        },
+    }
