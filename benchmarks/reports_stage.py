@@ -105,8 +105,6 @@ def _insert(db, loaded, settings, prefix: str, start: int, bodies: list[dict[str
 
 def measure_reports(base: str, env: dict[str, str], plan: Plan, log: Path) -> dict[str, Any]:
     """`triage reports record`, then each route's latency as a team leader reads it."""
-    import httpx
-
     name = f"bench-leader-{int(time.time())}"
     token = triage(["users", "add", name, "--role", "team_leader"], env, log).strip().splitlines()
     began = time.perf_counter()
@@ -114,19 +112,27 @@ def measure_reports(base: str, env: dict[str, str], plan: Plan, log: Path) -> di
     figures: dict[str, Any] = {"job_seconds": round(time.perf_counter() - began, 1)}
     for line in output.splitlines():
         print(f"      {line.strip()}", flush=True)
-    headers = {"Authorization": f"Bearer {token[-1]}"}
+    return {**figures, **time_routes(base, token[-1], plan.report_requests)}
+
+
+def time_routes(base: str, token: str, requests: int) -> dict[str, Any]:
+    """Each stored-report route read ``requests`` times, one after another: its latency."""
+    import httpx
+
+    figures: dict[str, Any] = {}
+    headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
         for kind, route in ROUTES.items():
             for _ in range(WARMUP_REQUESTS):
                 _get(client, route)
             times, body = [], b""
-            for _ in range(plan.report_requests):
+            for _ in range(requests):
                 started = time.perf_counter()
                 body = _get(client, route)
                 times.append(time.perf_counter() - started)
             stored = httpx.Response(200, content=body).json()["stored"]
             figures[kind] = {
-                "requests": plan.report_requests,
+                "requests": requests,
                 "latency_ms": percentiles_ms(times, (50, 95, 99)),
                 "bytes": len(body),
                 "contacts": stored["watermark"]["contacts"],
