@@ -3,7 +3,8 @@
     .venv/bin/python -m benchmarks.bench [--quick] [--duration S] [--workers N]
         [--database-url URL] [--out DIR]          (or: make bench)
 
-Stages, in order (about 3 minutes on 2 cores, one more the first time; ``--quick``: 1):
+Stages, in order (about 3 minutes on 2 cores, one more the first time, plus the reports job:
+minutes over 100,000 contacts; ``--quick``: a few):
 
 1. setup: a champion in ``--home`` (``triage quickstart`` on a small extract, once; reused), a
    duty worker's token;
@@ -11,11 +12,14 @@ Stages, in order (about 3 minutes on 2 cores, one more the first time; ``--quick
    against the bare model's probability for the same contact (``TriageModel.probability`` on
    its one-row matrix: the model's predict_proba); assess + explain a generated batch;
 3. data: the fairness audit of 1M decisions and validating 1M contact rows;
+3b. reports: a store of 100,000 contacts (inserted in bulk the first time), `triage reports
+   record`, then the stored fairness and monitoring reports read 200 times each
+   (``benchmarks/reports_stage.py``);
 4. HTTP at 32 connections with wrk: ``GET /health``, then ``POST /v1/contacts/score`` with a
    new contact each request, then ``POST /v1/contacts/{id}/decision`` on contacts scored first;
 5. HTTP at a steady 200 requests/s (``benchmarks/paced.py``): scoring, then decisions.
 
-One ``triage serve`` runs for stages 4-5, its log in ``OUT/server.log``. Writes
+One ``triage serve`` runs for stages 3b-5, its log in ``OUT/server.log``. Writes
 ``OUT/results.json`` and ``OUT/results.md`` and prints the Markdown. Exits 1 when a stage could
 not run (a missed target is a figure, not a failure of the harness).
 """
