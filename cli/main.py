@@ -15,6 +15,7 @@ from cli import (
     monitor_cmd,
     outcomes_cmd,
     quickstart_cmd,
+    reports_cmd,
     service_cmd,
     synthetic_cmd,
 )
@@ -44,6 +45,12 @@ app.command("evaluate")(model_cmd.evaluate)
 app.command("quickstart")(quickstart_cmd.quickstart)
 app.command("retrain")(models_cmd.retrain)
 app.command("monitor")(monitor_cmd.monitor)
+reports_app = typer.Typer(
+    help="Fairness and monitoring reports of the service's store, stored for its routes.",
+    no_args_is_help=True,
+)
+reports_app.command("record")(reports_cmd.record)
+app.add_typer(reports_app, name="reports")
 models_app = typer.Typer(help="Registered versions and the champion alias.", no_args_is_help=True)
 models_app.command("list")(models_cmd.list_models)
 models_app.command("promote")(models_cmd.promote)

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     # Monitoring (`triage monitor`, docs/monitoring.md).
     monitor_min_n: int = Field(200, ge=1, description="Fewest contacts in a month to judge it.")
     monitor_alpha: float = Field(0.05, gt=0, lt=1, description="Level for Holm-adjusted p-values.")
+    report_refresh_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Longest a request waits for a fairness or monitoring report to recompute.",
+    )
 
     # The service (`triage serve`).
     host: str = Field("127.0.0.1", description="Address `triage serve` binds by default.")

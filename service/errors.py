@@ -60,6 +60,15 @@ class ModelUnavailable(DomainError):
     status, type = 503, "model_unavailable"
 
 
+class ReportNotReady(DomainError):
+    """No report is stored yet and computing one took longer than the time limit."""
+
+    status, type = 503, "report_not_ready"
+
+    def __init__(self, detail: str, retry_after: int = 30) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
 class InvalidField(DomainError):
     """A 422 found by a service rule, shaped like request validation errors."""
 

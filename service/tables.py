@@ -8,6 +8,7 @@ from service.contacts.tables import Contact, StoredAssessment
 from service.db import Base
 from service.decisions.tables import DecisionRecord
 from service.outcomes.tables import OutcomeRecord
+from service.reports.tables import StoredReport
 from service.reviews.tables import Review, ReviewFlag
 
 metadata = Base.metadata
@@ -21,6 +22,7 @@ __all__ = [
     "Review",
     "ReviewFlag",
     "StoredAssessment",
+    "StoredReport",
     "User",
     "metadata",
 ]

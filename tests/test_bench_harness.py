@@ -134,6 +134,25 @@ def test_judge_passes_fails_and_leaves_unmeasured_targets():
     assert verdicts["fairness_seconds"]["verdict"] == "not measured"
 
 
+def test_the_stored_reports_are_judged_by_the_slower_routes_p95():
+    def route(p95: float) -> dict:
+        latency = {"p50": 5.0, "p95": p95, "p99": p95 + 1}
+        return {"requests": 200, "latency_ms": latency, "bytes": 1000, "contacts": 100_000}
+
+    seeded = {"contacts": 100_000, "inserted": 0, "seconds": 0.1}
+    reports = {"seeded": seeded, "job_seconds": 12.5, "fairness": route(40.0)}
+    [alone] = [t for t in bench.judge({"reports": reports}) if t["key"] == "report_p95"]
+    assert alone["verdict"] == "not measured"  # both routes or no figure
+    reports["monitoring"] = route(120.0)
+    [both] = [t for t in bench.judge({"reports": reports}) if t["key"] == "report_p95"]
+    assert (both["measured"], both["verdict"]) == (120.0, "fail")
+    text = bench.render_markdown(results(reports=reports, stages=["reports"]))
+    assert "| `triage reports record` (both reports) over 100,000 contacts | 12.5 s |" in text
+    monitoring = "GET /v1/monitoring/report, stored, 100,000 contacts, one at a time"
+    assert f"{monitoring} | p50 5.0, p95 120.0" in text
+    assert "| 120.00 ms | < 100 ms | 1.20 | **fail** |" in text
+
+
 def test_a_target_met_with_failed_requests_fails():
     [score] = [
         t
@@ -149,7 +168,7 @@ def test_markdown_has_one_table_with_targets_and_shows_failures():
             http={"health": http_run(1000), "score": http_run(600, 7)},
             data={"fairness": {"rows": 1_000_000, "audit_seconds": 3.2}},
             errors={"paced": "RuntimeError: boom"},
-            stages=["data", "http", "paced"],
+            stages=["data", "reports", "http", "paced"],
         )
     )
     assert "| figure | measured | target | measured / target | verdict |" in text

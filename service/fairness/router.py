@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Response
 
 from service.auth.schemas import Caller, Role
-from service.deps import ReadSessionDep, SettingsDep, require_roles
-from service.fairness import service
+from service.deps import DatabaseDep, SettingsDep, require_roles
 from service.fairness.schemas import FairnessReport
-from service.schemas import AUTHENTICATED, error_responses
+from service.reports.deps import RefresherDep
+from service.reports.schemas import report_responses
+from service.reports.service import stored_report
 
 router = APIRouter(prefix="/fairness", tags=["fairness"])
+# Who may read the report and ask for it to be recomputed.
 Reader = Annotated[Caller, Depends(require_roles(Role.TEAM_LEADER, Role.DATA_TEAM))]
+REFRESH = "Recompute over the whole store now (within TRIAGE_REPORT_REFRESH_SECONDS) and store it."
 
 
 @router.get(
     "/report",
     response_model=FairnessReport,
-    summary="Audit the stored decisions for systematic bias at the same estimated risk",
-    responses=error_responses(*AUTHENTICATED),
+    summary="The latest stored fairness audit of the decisions, how old it is and what it covers",
+    responses=report_responses(),
 )
-def report(caller: Reader, session: ReadSessionDep, settings: SettingsDep) -> dict[str, Any]:
-    """Decisions, model and workload audits of every scored contact with a decision."""
-    return service.fairness_report(session, min_n=settings.fairness_min_n)
+def report(
+    caller: Reader,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    refresher: RefresherDep,
+    refresh: Annotated[bool, Query(description=REFRESH)] = False,
+) -> Response:
+    """Decisions, model and workload audits of every scored contact with a decision, as stored."""
+    served = stored_report(db, "fairness", settings, refresher, by=caller.name, refresh=refresh)
+    return Response(served.as_json(), media_type="application/json")

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from service.reports.schemas import StoredInfo
+
 
 class Finding(BaseModel):
     """One comparison of a group with its reference group."""
@@ -33,3 +35,4 @@ class FairnessReport(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     findings: list[Finding]
+    stored: StoredInfo

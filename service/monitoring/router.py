@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Response
 
 from service.auth.schemas import Caller, Role
-from service.deps import ReadSessionDep, SettingsDep, require_roles
-from service.monitoring import service
+from service.deps import DatabaseDep, SettingsDep, require_roles
 from service.monitoring.schemas import MonitoringReport
-from service.schemas import AUTHENTICATED, error_responses
+from service.reports.deps import RefresherDep
+from service.reports.schemas import report_responses
+from service.reports.service import stored_report
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
+# Who may read the report and ask for it to be recomputed.
 Reader = Annotated[Caller, Depends(require_roles(Role.DATA_TEAM, Role.TEAM_LEADER))]
+REFRESH = "Recompute over the whole store now (within TRIAGE_REPORT_REFRESH_SECONDS) and store it."
 
 
 @router.get(
     "/report",
     response_model=MonitoringReport,
-    summary="Drift, decision patterns, workload and performance by month, with alerts",
-    responses=error_responses(*AUTHENTICATED, 503),
+    summary="The latest stored monitoring report: drift, decisions, workload, performance, alerts",
+    responses=report_responses(),
 )
-def report(caller: Reader, session: ReadSessionDep, settings: SettingsDep) -> dict[str, Any]:
-    """Monitor every stored contact against the champion's reference profile."""
-    return service.monitoring_report(session, settings)
+def report(
+    caller: Reader,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    refresher: RefresherDep,
+    refresh: Annotated[bool, Query(description=REFRESH)] = False,
+) -> Response:
+    """Every stored contact against the champion's reference profile, as last stored."""
+    served = stored_report(db, "monitoring", settings, refresher, by=caller.name, refresh=refresh)
+    return Response(served.as_json(), media_type="application/json")

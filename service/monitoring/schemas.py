@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from service.reports.schemas import StoredInfo
+
 
 class MonitoringReport(BaseModel):
     """Alerts (what, where, how strong, since when) and the monthly tables behind them."""
@@ -13,3 +15,4 @@ class MonitoringReport(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     alerts: list[dict[str, Any]]
+    stored: StoredInfo

@@ -24,7 +24,8 @@ from service.decisions.flags import FlagCode
 from service.decisions.schemas import DecisionIn
 from service.deps import DatabaseDep, ReadSessionDep, SessionDep, SettingsDep
 from service.errors import Conflict, DomainError, InvalidField, NotFound
-from service.fairness import service as fairness
+from service.reports.deps import RefresherDep
+from service.reports.service import stored_report
 from service.reviews import service as reviews
 from service.reviews.schemas import ResolveIn
 from service.ui import forms, session
@@ -435,10 +436,14 @@ def resolve(
 
 @router.get("/fairness")
 def fairness_page(
-    request: Request, caller: Reader, db_session: ReadSessionDep, settings: SettingsDep
+    request: Request,
+    caller: Reader,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    refresher: RefresherDep,
 ) -> HTMLResponse:
-    """The latest fairness audit of the stored decisions, as ``GET /v1/fairness/report``."""
-    report = fairness.fairness_report(db_session, min_n=settings.fairness_min_n)
+    """The latest stored fairness audit of the decisions, as ``GET /v1/fairness/report``."""
+    report = stored_report(db, "fairness", settings, refresher, by=caller.name).as_dict()
     return render(request, "fairness.html", report=report)
 
 

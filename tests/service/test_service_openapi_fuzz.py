@@ -58,6 +58,8 @@ def fuzzed_app(champion_home, database_url, monkeypatch) -> Iterator[Any]:
     monkeypatch.setenv("TRIAGE_HOME", str(champion_home))
     monkeypatch.setenv("TRIAGE_DATABASE_URL", database_url)
     monkeypatch.setenv("TRIAGE_RATE_LIMIT", "0")  # hundreds of requests a minute, by design
+    # `?refresh=true` recomputes a report: wait for it well within the client's 10 s timeout.
+    monkeypatch.setenv("TRIAGE_REPORT_REFRESH_SECONDS", "3")
     app = create_app(Settings())
     with asgi.get_client(app):  # runs the lifespan: migrations, champion
         pass

@@ -1,0 +1,81 @@
+"""Request bodies the load sends: synthetic contacts and decisions, as JSON lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+NARRATIVE = "School reports bruising; mother says there were arguments at home."
+# Decisions the load cycles through: every kind, some flagged for review, some with a note.
+DECISION_BODIES: tuple[dict[str, Any], ...] = (
+    {"decision": "nfa", "reasons": ["no_concerns_identified"], "note": "Injury from PE."},
+    {"decision": "early_help", "reasons": ["concerns_not_substantiated"], "note": ""},
+    {
+        "decision": "assessment",
+        "reasons": [],
+        "note": "Allocated for a child and family assessment.",
+    },
+    {
+        "decision": "more_information",
+        "reasons": ["insufficient_information"],
+        "note": "Asked the school for attendance records.",
+        "review_by": "2030-05-15",
+    },
+    {"decision": "signpost", "reasons": ["already_supported"], "note": "Open to CAMHS."},
+    {"decision": "strategy_discussion", "reasons": [], "note": ""},
+)
+
+
+def contact_bodies(n: int, *, seed: int) -> list[dict[str, Any]]:
+    """``n`` valid contact bodies (no ``contact_id``) from the synthetic generator."""
+    from data.synthetic import GeneratorConfig, generate
+
+    frame = generate(GeneratorConfig(rows=n, seed=seed))
+    bodies = []
+    for i, row in enumerate(frame.to_dict("records")):
+        body = {
+            "received_at": row["received_at"].isoformat(),
+            "child_age_years": int(row["child_age_years"]),
+            "referral_source": str(row["referral_source"]),
+            "concerns": [c for c in str(row["concerns"]).split(";") if c],
+            "prior_contacts_12m": int(row["prior_contacts_12m"]),
+            "previous_cp_plan": bool(row["previous_cp_plan"]),
+            "early_help_open": bool(row["early_help_open"]),
+            "child_sex": str(row["child_sex"]),
+            "child_ethnicity": str(row["child_ethnicity"]),
+            "child_disability": str(row["child_disability"]),
+        }
+        if isinstance(row["team_id"], str):
+            body["team_id"] = row["team_id"]
+        if i % 2 == 0:  # half carry free text, which is stored whole
+            body["narrative"] = row["narrative"] if isinstance(row["narrative"], str) else NARRATIVE
+        bodies.append(body)
+    return bodies
+
+
+def with_id(contact_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The body with its ``contact_id`` first."""
+    return {"contact_id": contact_id, **body}
+
+
+def body_line(body: dict[str, Any]) -> str:
+    """A body's JSON without its opening brace: score.lua prepends ``{"contact_id":"...",``."""
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    if not body or not text.startswith("{"):
+        raise ValueError("need a non-empty JSON object")
+    return text[1:]
+
+
+def compact(body: dict[str, Any]) -> bytes:
+    """JSON bytes as a client sends them."""
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    """Write one item per line (none may contain a newline)."""
+    if any("\n" in line for line in lines):
+        raise ValueError("a line contains a newline")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return path

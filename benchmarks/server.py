@@ -1,0 +1,94 @@
+"""The bench's own `triage` commands and server: environment, setup, start and stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.plan import STARTUP_SECONDS, TRIAGE, Plan
+
+
+def server_env(home: Path, plan: Plan) -> dict[str, str]:
+    """The environment of the bench's `triage` commands and server."""
+    env = {
+        **os.environ,
+        "TRIAGE_HOME": str(home),
+        "TRIAGE_RATE_LIMIT": "1000000000/minute",  # the bench measures speed, not the limiter
+        "TRIAGE_MODEL_POLL_SECONDS": "0",
+    }
+    env.pop("TRIAGE_DATABASE_URL", None)
+    if plan.database_url:
+        env["TRIAGE_DATABASE_URL"] = plan.database_url
+    return env
+
+
+def triage(args: list[str], env: dict[str, str], log: Path) -> str:
+    """Run a `triage` command, its stderr appended to ``log``; its stdout, or raise."""
+    with log.open("a") as err:
+        done = subprocess.run(
+            [str(TRIAGE), *args], env=env, stdout=subprocess.PIPE, stderr=err, text=True
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"`triage {' '.join(args)}` exited {done.returncode}; see {log}")
+    return done.stdout
+
+
+def free_port() -> int:
+    """A port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(env: dict[str, str], plan: Plan, log: Path) -> Iterator[str]:
+    """Run `triage serve` (log to ``log``) until the block ends; yield its base URL."""
+    import httpx
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [str(TRIAGE), "serve", "--port", str(port), "--workers", str(plan.workers)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"triage serve exited {process.returncode}; see {log}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"triage serve did not answer in {STARTUP_SECONDS} s; see {log}")
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.25)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --- the stages ----------------------------------------------------------------------------------
+
+
+def setup_home(home: Path, env: dict[str, str], plan: Plan, log: Path) -> str:
+    """A champion in ``home`` (trained once) and a new duty worker's token."""
+    home.mkdir(parents=True, exist_ok=True)
+    triage(["quickstart", "--rows", str(plan.train_rows)], env, log)
+    name = f"bench-{datetime.now(UTC):%Y%m%d%H%M%S}-{os.getpid()}"
+    token = triage(["users", "add", name, "--role", "duty_worker"], env, log).strip().splitlines()
+    if not token:
+        raise RuntimeError(f"`triage users add` printed no token; see {log}")
+    return token[-1]

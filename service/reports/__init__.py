@@ -1,0 +1,1 @@
+"""Reports computed off the request path and stored with the rows they cover."""
