@@ -5,19 +5,24 @@ Services never commit: the request's unit of work does.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from itertools import islice
+from math import ceil
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import bindparam, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from config.settings import Settings
 from data.workdays import (
     ASSESSMENT_DECISIONS,
+    LONDON,
     add_working_days,
     london_date,
     working_days_between,
@@ -69,94 +74,190 @@ def list_inbox(
     limit: int,
     cursor: str | None,
 ) -> InboxPage:
-    """One page of open work, by due day, then time received (never by band)."""
+    """One page of open work, by due day, then time received (never by band).
+
+    Each kind of work is a stream already in due order: a decision or an assessment falls due a
+    fixed number of working days after receipt, so ordering by time received orders by due day
+    (and held-open work is ordered by ``review_by``). The streams are read from the database in
+    chunks, starting where the cursor's due day can first be reached, and merged, so a page costs
+    about its own size whatever the length of the inbox.
+    """
     after = parse_cursor(cursor) if cursor is not None else None
-    items = [
-        item
-        for row in session.execute(open_work_query(filters, today)).all()
-        if (item := to_item(row, today=today, rules=rules)) is not None
-        and (filters.kind is None or item.kind == filters.kind)
-        and (filters.overdue is None or item.overdue == filters.overdue)
+    kinds = [k for k in KIND_ORDER if filters.kind in (None, k)]
+    streams = [
+        stream(session, kind, filters, today=today, rules=rules, after=after) for kind in kinds
     ]
-    items.sort(key=order_key)
-    if after is not None:
-        items = [item for item in items if order_key(item) > after]
-    page = items[:limit]
-    more = len(items) > limit
+    entries = list(islice(heapq.merge(*streams, key=lambda entry: entry[0]), limit + 1))
+    page = [to_item(row, kind, due=key[0], today=today) for key, kind, row in entries[:limit]]
+    more = len(entries) > limit
     return InboxPage(items=page, next=make_cursor(page[-1]) if more else None)
 
 
-def open_work_query(filters: InboxFilters, today: date) -> Any:
-    """Contacts with no decision, held open until today or earlier, or in an open assessment."""
+KIND_ORDER: tuple[InboxKind, ...] = ("awaiting_decision", "review_due", "assessment_open")
+CHUNK = 200
+
+
+def stream(
+    session: Session,
+    kind: InboxKind,
+    filters: InboxFilters,
+    *,
+    today: date,
+    rules: DueRules,
+    after: tuple[date, datetime, str] | None,
+) -> Iterator[tuple[tuple[date, datetime, str], InboxKind, Any]]:
+    """The open work of one kind, in the inbox's order, after the cursor."""
+    query = kind_query(kind, filters, today=today, rules=rules, after=after)
+    position: tuple[Any, ...] | None = None
+    while True:
+        chunk_query = query if position is None else query.where(after_position(kind, position))
+        rows = session.execute(chunk_query.limit(CHUNK)).all()
+        for row in rows:
+            due = due_day(kind, row.received_at, row.review_by, rules)
+            key = (due, row.received_at, row.contact_id)
+            if after is None or key > after:
+                yield key, kind, row
+        if len(rows) < CHUNK:
+            return
+        last = rows[-1]
+        position = (
+            (last.review_by, last.received_at, last.contact_id)
+            if kind == "review_due"
+            else (last.received_at, last.contact_id)
+        )
+
+
+def after_position(kind: InboxKind, position: tuple[Any, ...]) -> Any:
+    """Rows after ``position`` in a stream's order (values bound with their columns' types)."""
+    columns = order_columns(kind)
+    values = [bindparam(None, v, type_=c.type) for c, v in zip(columns, position, strict=True)]
+    return tuple_(*columns) > tuple_(*values)
+
+
+def order_columns(kind: InboxKind) -> tuple[Any, ...]:
+    """The columns a stream is ordered by."""
+    if kind == "review_due":
+        return (DecisionRecord.review_by, Contact.received_at, Contact.contact_id)
+    return (Contact.received_at, Contact.contact_id)
+
+
+def kind_query(
+    kind: InboxKind,
+    filters: InboxFilters,
+    *,
+    today: date,
+    rules: DueRules,
+    after: tuple[date, datetime, str] | None,
+) -> Any:
+    """Open work of one kind, in stream order, narrowed by the filters, the cursor and today.
+
+    No decision yet: awaiting a decision. An assessment or strategy discussion stays open until
+    its assessment is completed, whatever its ``review_by``; any other decision held open with a
+    ``review_by`` comes back on that day.
+    """
+    other = aliased(DecisionRecord)  # the contact's decisions, apart from the one selected
     latest = (
-        select(DecisionRecord.contact_id, func.max(DecisionRecord.seq).label("seq"))
-        .group_by(DecisionRecord.contact_id)
-        .subquery()
+        select(func.max(other.seq)).where(other.contact_id == Contact.contact_id).scalar_subquery()
     )
+    undecided = kind == "awaiting_decision"
     query = (
         select(
             Contact.contact_id,
             Contact.team_id,
             Contact.received_at,
             StoredAssessment.band,
-            DecisionRecord.decision,
-            DecisionRecord.review_by,
-            AssessmentCompletion.contact_id.label("completed"),
+            (literal(None) if undecided else DecisionRecord.decision).label("decision"),
+            (literal(None) if undecided else DecisionRecord.review_by).label("review_by"),
             InboxClaim.claimed_by,
         )
         .outerjoin(StoredAssessment, StoredAssessment.contact_id == Contact.contact_id)
-        .outerjoin(latest, latest.c.contact_id == Contact.contact_id)
-        .outerjoin(DecisionRecord, DecisionRecord.seq == latest.c.seq)
-        .outerjoin(AssessmentCompletion, AssessmentCompletion.contact_id == Contact.contact_id)
         .outerjoin(InboxClaim, InboxClaim.contact_id == Contact.contact_id)
-        .where(
-            or_(
-                DecisionRecord.seq.is_(None),
-                and_(
-                    DecisionRecord.decision.in_(ASSESSMENT_DECISIONS),
-                    AssessmentCompletion.contact_id.is_(None),
-                ),
-                and_(DecisionRecord.review_by.is_not(None), DecisionRecord.review_by <= today),
-            )
-        )
+        .order_by(*order_columns(kind))
     )
+    if undecided:
+        decided = select(other.seq).where(other.contact_id == Contact.contact_id)
+        query = query.where(~decided.exists())
+    else:
+        completed = select(AssessmentCompletion.contact_id).where(
+            AssessmentCompletion.contact_id == Contact.contact_id
+        )
+        query = query.join(DecisionRecord, DecisionRecord.seq == latest)
+        if kind == "assessment_open":
+            query = query.where(
+                DecisionRecord.decision.in_(ASSESSMENT_DECISIONS), ~completed.exists()
+            )
+        else:
+            query = query.where(
+                DecisionRecord.decision.not_in(ASSESSMENT_DECISIONS),
+                DecisionRecord.review_by.is_not(None),
+                DecisionRecord.review_by <= today,
+            )
     if filters.team is not None:
         query = query.where(Contact.team_id == filters.team)
     if filters.assigned_to is not None:
         query = query.where(InboxClaim.claimed_by == filters.assigned_to)
+    # Due before today (overdue) or not, and due no earlier than the cursor's day.
+    if kind == "review_due":
+        if filters.overdue is not None:
+            query = query.where(
+                DecisionRecord.review_by < today
+                if filters.overdue
+                else DecisionRecord.review_by >= today
+            )
+        if after is not None:
+            query = query.where(DecisionRecord.review_by >= after[0])
+        return query
+    days = (
+        rules.assessment_working_days if kind == "assessment_open" else rules.decision_working_days
+    )
+    if filters.overdue is not None:
+        first_not_overdue = london_midnight(first_received_day_due_by(today, days))
+        query = query.where(
+            Contact.received_at < first_not_overdue
+            if filters.overdue
+            else Contact.received_at >= first_not_overdue
+        )
+    if after is not None:
+        query = query.where(
+            Contact.received_at >= london_midnight(first_received_day_due_by(after[0], days))
+        )
     return query
 
 
-def kind_of(
-    decision: str | None, review_by: date | None, completed: bool, *, today: date
-) -> InboxKind | None:
-    """What a contact waits for, or None when nothing is due from the front door.
-
-    An assessment stays open until completed, whatever its ``review_by``; any other decision
-    held open comes back on its ``review_by`` day.
-    """
-    if decision is None:
-        return "awaiting_decision"
-    if decision in ASSESSMENT_DECISIONS:
-        return None if completed else "assessment_open"
-    if review_by is not None and review_by <= today:
-        return "review_due"
-    return None
+@lru_cache(maxsize=1024)
+def first_received_day_due_by(day: date, working_days: int) -> date:
+    """The earliest receipt day whose due day is ``day`` or later (due days never go back)."""
+    # n working days span at most 1.4 n calendar days plus a run of bank holidays.
+    low, high = day - timedelta(days=ceil(1.4 * working_days) + 10), day
+    while low < high:
+        middle = low + (high - low) // 2
+        if working_days_after(middle, working_days) >= day:
+            high = middle
+        else:
+            low = middle + timedelta(days=1)
+    return low
 
 
-def to_item(row: Any, *, today: date, rules: DueRules) -> InboxItem | None:
-    """The inbox entry of one queried row (None if nothing is due)."""
-    kind = kind_of(row.decision, row.review_by, row.completed is not None, today=today)
-    if kind is None:
-        return None
-    received = london_date(row.received_at)
+def london_midnight(day: date) -> datetime:
+    """The first instant of a London calendar day."""
+    return datetime(day.year, day.month, day.day, tzinfo=LONDON)
+
+
+def due_day(
+    kind: InboxKind, received_at: datetime, review_by: date | None, rules: DueRules
+) -> date:
+    """The working day the contact's next step is due."""
     if kind == "review_due":
-        due = row.review_by
-    elif kind == "assessment_open":
-        due = working_days_after(received, rules.assessment_working_days)
-    else:
-        due = working_days_after(received, rules.decision_working_days)
-    late = max(working_days_between(due, today), 0) if due < today else 0
+        assert review_by is not None
+        return review_by
+    days = (
+        rules.assessment_working_days if kind == "assessment_open" else rules.decision_working_days
+    )
+    return working_days_after(london_date(received_at), days)
+
+
+def to_item(row: Any, kind: InboxKind, *, due: date, today: date) -> InboxItem:
+    """The inbox entry of one queried row."""
     return InboxItem(
         contact_id=row.contact_id,
         kind=kind,
@@ -164,7 +265,7 @@ def to_item(row: Any, *, today: date, rules: DueRules) -> InboxItem | None:
         received_at=row.received_at,
         due_on=due,
         overdue=due < today,
-        working_days_overdue=late,
+        working_days_overdue=max(working_days_late(due, today), 0),
         claimed_by=row.claimed_by,
         band=row.band,
         decision=row.decision,
@@ -177,30 +278,33 @@ def working_days_after(day: date, working_days: int) -> date:
     return add_working_days(day, working_days)
 
 
-def order_key(item: InboxItem) -> tuple[str, str, str]:
-    """Due day, then time received, then id: the inbox's order and its cursor."""
-    return (item.due_on.isoformat(), item.received_at.isoformat(), item.contact_id)
+@lru_cache(maxsize=8192)
+def working_days_late(due: date, today: date) -> int:
+    """Working days from ``due`` to ``today``, remembered (many items share a due day)."""
+    return working_days_between(due, today)
 
 
 CURSOR_SEPARATOR = "~"
 
 
 def make_cursor(item: InboxItem) -> str:
-    """The cursor of the page after ``item``."""
-    return CURSOR_SEPARATOR.join(order_key(item))
+    """The cursor of the page after ``item``: its due day, time received and id."""
+    parts = (item.due_on.isoformat(), item.received_at.isoformat(), item.contact_id)
+    return CURSOR_SEPARATOR.join(parts)
 
 
-def parse_cursor(cursor: str) -> tuple[str, str, str]:
+def parse_cursor(cursor: str) -> tuple[date, datetime, str]:
     """The position a page's ``next`` cursor names."""
     parts = cursor.split(CURSOR_SEPARATOR)
     try:
         if len(parts) != 3:
             raise ValueError(cursor)
-        date.fromisoformat(parts[0])
-        datetime.fromisoformat(parts[1])
+        due, received = date.fromisoformat(parts[0]), datetime.fromisoformat(parts[1])
+        if received.tzinfo is None:
+            raise ValueError(cursor)
     except ValueError:
         raise InvalidField(["query", "cursor"], "is not a cursor this API gave") from None
-    return parts[0], parts[1], parts[2]
+    return due, received, parts[2]
 
 
 # --- who has what --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from data.workdays import LONDON
 from service.contacts.schemas import CONTACT_ID_PATTERN
 from service.deps import ClockDep, ReadSessionDep, SessionDep, SettingsDep
 from service.errors import Conflict, InvalidField, NotFound
@@ -73,6 +74,7 @@ def inbox_page(
         kinds=KINDS,
         today=today,
         clock_text=clock_text,
+        received_text=received_text,
     )
 
 
@@ -102,6 +104,12 @@ def clock_text(item: InboxItem, today: date) -> str:
     if item.due_on == today:
         return "due today"
     return f"due {item.due_on.strftime('%a')} {item.due_on.day} {item.due_on.strftime('%b %Y')}"
+
+
+def received_text(item: InboxItem) -> str:
+    """When the contact came in, in London time: "1 May 2024 09:30"."""
+    at = item.received_at.astimezone(LONDON)
+    return f"{at.day} {at.strftime('%b %Y %H:%M')}"
 
 
 @router.post("/inbox/{contact_id}/claim")

@@ -1,4 +1,4 @@
-"""The inbox's claims, and completed social-work assessments.
+"""The inbox's claims and the index it reads contacts by; completed social-work assessments.
 
 Revision ID: 0200
 Revises: 0002
@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("contact_id", name=op.f("pk_inbox_claims")),
     )
     op.create_index(op.f("ix_inbox_claims_claimed_by"), "inbox_claims", ["claimed_by"])
+    op.create_index("ix_contacts_team_id_received_at", "contacts", ["team_id", "received_at"])
     op.create_table(
         "assessment_completions",
         sa.Column("contact_id", sa.String(64), nullable=False),
@@ -51,6 +52,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_contacts_team_id_received_at", table_name="contacts")
     op.drop_table("assessment_completions")
     op.drop_index(op.f("ix_inbox_claims_claimed_by"), table_name="inbox_claims")
     op.drop_table("inbox_claims")
