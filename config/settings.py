@@ -63,6 +63,16 @@ class Settings(BaseSettings):
         description="Longest a request waits for a fairness or monitoring report to recompute.",
     )
 
+    # Working-day clocks (docs/timeliness.md): a contact's decision is due this many working days
+    # after the day it was received, an assessment this many (Working Together 2023: at most 45;
+    # an authority may set a shorter local target such as 7).
+    decision_due_working_days: int = Field(
+        1, ge=1, description="Working days after receipt by which a decision is due."
+    )
+    assessment_due_working_days: int = Field(
+        45, ge=1, description="Working days after receipt by which an assessment is due."
+    )
+
     # The service (`triage serve`).
     host: str = Field("127.0.0.1", description="Address `triage serve` binds by default.")
     port: int = Field(8000, ge=1, le=65535, description="Port `triage serve` binds by default.")

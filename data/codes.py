@@ -271,6 +271,47 @@ class Decision(_LabelledCode):
     STRATEGY_DISCUSSION = "strategy_discussion", "Strategy discussion"
 
 
+class LateReason(_LabelledCode):
+    """Why a decision or an assessment was recorded after its due day (docs/timeliness.md)."""
+
+    NO_ACCESS_TO_CHILD = "no_access_to_child", "Could not see the child"
+    FAMILY_DECLINED = "family_declined", "The family declined to take part"
+    FAMILY_NOT_AT_HOME = "family_not_at_home", "The family was not at home"
+    AWAITING_INFORMATION_FROM_AGENCY = (
+        "awaiting_information_from_agency",
+        "Waiting for information from another agency",
+    )
+    WORKER_ABSENCE = "worker_absence", "The allocated worker was absent"
+    TEAM_CAPACITY = "team_capacity", "The team did not have capacity"
+    INTERPRETER_OR_SPECIALIST_NEEDED = (
+        "interpreter_or_specialist_needed",
+        "An interpreter or a specialist was needed",
+    )
+    HOLIDAY_PERIOD = "holiday_period", "A holiday period"
+    COMPLEXITY_NEEDS_MORE_TIME = "complexity_needs_more_time", "The case needed more time"
+    OTHER = "other", "Another reason (say which in the note)"
+
+
+class AssessmentOutcome(_LabelledCode):
+    """What an assessment concluded."""
+
+    NFA = "nfa", "No further action"
+    EARLY_HELP = "early_help", "Early help"
+    CHILD_IN_NEED_PLAN = "child_in_need_plan", "Child in need plan"
+    CHILD_PROTECTION_ENQUIRY = "child_protection_enquiry", "Child protection (section 47) enquiry"
+    LOOKED_AFTER = "looked_after", "Looked after"
+
+
+# Assessment outcomes that record the child as in need (``outcome_need_12m`` true).
+NEED_OUTCOMES = frozenset(
+    {
+        AssessmentOutcome.CHILD_IN_NEED_PLAN,
+        AssessmentOutcome.CHILD_PROTECTION_ENQUIRY,
+        AssessmentOutcome.LOOKED_AFTER,
+    }
+)
+
+
 # Decisions after which the outcome is always observed: the child was seen by services.
 ACTED_ON = frozenset({Decision.EARLY_HELP, Decision.ASSESSMENT, Decision.STRATEGY_DISCUSSION})
 # Decisions that compare with escalation in audits.

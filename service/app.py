@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings, get_settings, refuse_insecure
+from data.workdays import SystemClock
 from models.registry import LoadedModel, NoChampionError
 from service.db import Database
 from service.reports.refresh import Refresher
@@ -65,6 +66,7 @@ def create_app(
     )
     app.state.rate_limiter = rate_limiter(settings)
     app.state.report_refresher = Refresher()  # report computations off the request path
+    app.state.clock = SystemClock()  # the one "now" of every working-day clock
     app.include_router(health_router)
     app.include_router(v1, responses=rate_limited_response() if app.state.rate_limiter else None)
     install_ui(app, settings)  # refuses a missing TRIAGE_SECRET_KEY in production

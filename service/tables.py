@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from service.audit.tables import AuditEvent, AuditHead
 from service.auth.tables import User
+from service.completions.tables import AssessmentCompletion
 from service.contacts.tables import Contact, StoredAssessment
 from service.db import Base
 from service.decisions.tables import DecisionRecord
+from service.inbox.tables import InboxClaim
 from service.outcomes.tables import OutcomeRecord
 from service.reports.tables import StoredReport
 from service.reviews.tables import Review, ReviewFlag
@@ -14,10 +16,12 @@ from service.reviews.tables import Review, ReviewFlag
 metadata = Base.metadata
 
 __all__ = [
+    "AssessmentCompletion",
     "AuditEvent",
     "AuditHead",
     "Contact",
     "DecisionRecord",
+    "InboxClaim",
     "OutcomeRecord",
     "Review",
     "ReviewFlag",

@@ -32,9 +32,9 @@ from service.ui import forms, session
 from service.ui.chart import waterfall
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-HOME = {
-    Role.DUTY_WORKER: "/ui/contacts/new",
-    Role.TEAM_LEADER: "/ui/reviews",
+HOME = {  # duty workers and team leaders land on the inbox of incoming work
+    Role.DUTY_WORKER: "/ui/inbox",
+    Role.TEAM_LEADER: "/ui/inbox",
     Role.DATA_TEAM: "/ui/fairness",
 }
 WORKERS = (Role.DUTY_WORKER, Role.TEAM_LEADER)

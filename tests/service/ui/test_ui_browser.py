@@ -148,7 +148,8 @@ def test_worker_flags_an_nfa_and_a_leader_overturns_it(server, page):
     assert "/ui/login" in page.url  # signed out: sent to sign in
 
     sign_in(page, base, tokens["worker"])
-    assert page.url.endswith("/ui/contacts/new")
+    assert page.url.endswith("/ui/inbox")  # duty workers land on the inbox
+    page.click("text=New contact")
     check(page, "02-new-contact")
 
     page.fill("#contact_id", "C-BROWSER")
@@ -191,7 +192,9 @@ def test_worker_flags_an_nfa_and_a_leader_overturns_it(server, page):
     page.click("button:has-text('Sign out')")
     page.wait_for_url("**/ui/login")
     sign_in(page, base, tokens["leader"])
-    assert page.url.endswith("/ui/reviews")
+    assert page.url.endswith("/ui/inbox")  # team leaders land on the inbox too
+    page.click("nav a:has-text('Reviews')")
+    page.wait_for_url("**/ui/reviews")
     check(page, "06-review-queue")
     assert page.locator("#queue a:has-text('C-BROWSER')").count() == 1
     page.click("#queue button:has-text('Claim')")
@@ -212,3 +215,46 @@ def test_worker_flags_an_nfa_and_a_leader_overturns_it(server, page):
     decisions = page.inner_text("#decisions")
     assert "Overturn on review" in decisions and "Assessment" in decisions
     check(page, "09-contact-after-overturn")
+
+
+def test_worker_lands_on_the_inbox_claims_the_overdue_contact_and_decides(server, page):
+    import httpx
+
+    base, tokens = server
+    headers = {"Authorization": f"Bearer {tokens['worker']}"}
+    for contact_id, received in (("C-OVERDUE", "2024-05-01T09:30:00+01:00"), ("C-NEW", None)):
+        body = {
+            "contact_id": contact_id,
+            "received_at": received or time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+            "child_age_years": 14,
+            "referral_source": "9",
+            "concerns": ["4B"],
+            "prior_contacts_12m": 1,
+            "previous_cp_plan": False,
+            "team_id": "north",
+        }
+        scored = httpx.post(f"{base}/v1/contacts/score", json=body, headers=headers)
+        assert scored.status_code == 200, scored.text
+
+    sign_in(page, base, tokens["worker"])
+    assert page.url.endswith("/ui/inbox")
+    check(page, "10-inbox")
+    overdue = page.locator("#overdue tr[data-contact='C-OVERDUE']")
+    assert "working days overdue" in overdue.inner_text()
+    assert page.locator("#overdue tr[data-contact='C-NEW']").count() == 0
+    with page.expect_navigation():
+        overdue.locator("button:has-text('Claim and open')").click()
+    assert page.url.endswith("/ui/contacts/C-OVERDUE")
+    check(page, "11-claimed-contact")
+
+    page.check("input[name='decision'][value='more_information']")
+    page.check("input[name='reasons'][value='other']")
+    page.fill("#note", "Asked the caller for the school's name.")
+    page.click("button:has-text('Record decision')")
+    page.wait_for_selector("#recorded")
+
+    page.click("nav a:has-text('Inbox')")
+    page.wait_for_url("**/ui/inbox")
+    assert page.locator("tr[data-contact='C-OVERDUE']").count() == 0  # decided: it has left
+    assert page.locator("tr[data-contact='C-NEW']").count() == 1
+    check(page, "12-inbox-after-decision")

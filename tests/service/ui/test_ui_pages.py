@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -87,7 +88,7 @@ def test_login_sets_a_protected_cookie_and_logout_clears_it(ui, auth):
     page = ui.get("/ui/login")
     data = {"csrf_token": csrf_of(page.text), "token": token_of(auth["leader"])}
     response = ui.post("/ui/login", data=data)
-    assert response.headers["location"] == "/ui/reviews"
+    assert response.headers["location"] == "/ui/inbox"  # team leaders land on the inbox
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/ui" in cookie
     assert "Secure" not in cookie  # plain http on localhost
@@ -340,4 +341,29 @@ def test_surface_notice_shows_when_the_estimate_rests_on_surface_features(app, s
 def test_ui_root_sends_each_user_to_their_start_page(ui, auth):
     assert ui.get("/ui").headers["location"] == "/ui/login"
     sign_in(ui, auth["leader"])
-    assert ui.get("/ui").headers["location"] == "/ui/reviews"
+    assert ui.get("/ui").headers["location"] == "/ui/inbox"
+
+
+def test_inbox_page_shows_the_clock_and_claim_opens_the_contact(ui, auth, client, contact, app):
+    from data.workdays import FixedClock
+
+    app.state.clock = FixedClock(date(2024, 5, 8))
+    for contact_id, received in (("C-LATE", "2024-05-01T09:00"), ("C-TODAY", "2024-05-07T09:00")):
+        body = contact(contact_id, received_at=received)
+        scored = client.post("/v1/contacts/score", json=body, headers=auth["worker"])
+        assert scored.status_code == 200
+    sign_in(ui, auth["worker"])
+    page = ui.get("/ui/inbox")
+    assert page.status_code == 200
+    # C-LATE was due on 2 May: 3, 7 and 8 May are late (6 May was a bank holiday).
+    assert "3 working days overdue" in page.text and "due today" in page.text
+    claimed = post_form(ui, "/ui/inbox", "/ui/inbox/C-LATE/claim", {})
+    assert claimed.status_code == 303 and claimed.headers["location"] == "/ui/contacts/C-LATE"
+    taken = client.post("/v1/inbox/C-LATE/claim", headers=auth["worker2"])
+    assert taken.status_code == 409
+    mine = ui.get("/ui/inbox?mine=1").text
+    assert 'data-contact="C-LATE"' in mine and 'data-contact="C-TODAY"' not in mine
+    released = post_form(ui, "/ui/inbox", "/ui/inbox/C-LATE/release", {})
+    assert released.status_code == 303
+    bad = ui.get("/ui/inbox?kind=everything")
+    assert bad.status_code == 422 and "choose one of the list" in bad.text

@@ -1,0 +1,1 @@
+"""Social-work assessments completed with their outcome (after an assessment decision)."""
