@@ -17,6 +17,7 @@ from cli import (
     quickstart_cmd,
     service_cmd,
     synthetic_cmd,
+    timeliness_cmd,
 )
 
 app = typer.Typer(
@@ -43,6 +44,7 @@ app.command("evaluate")(model_cmd.evaluate)
 app.command("quickstart")(quickstart_cmd.quickstart)
 app.command("retrain")(models_cmd.retrain)
 app.command("monitor")(monitor_cmd.monitor)
+app.command("timeliness")(timeliness_cmd.timeliness)
 models_app = typer.Typer(help="Registered versions and the champion alias.", no_args_is_help=True)
 models_app.command("list")(models_cmd.list_models)
 models_app.command("promote")(models_cmd.promote)
