@@ -18,6 +18,7 @@ from cli import (
     reports_cmd,
     service_cmd,
     synthetic_cmd,
+    timeliness_cmd,
 )
 
 app = typer.Typer(
@@ -51,6 +52,7 @@ reports_app = typer.Typer(
 )
 reports_app.command("record")(reports_cmd.record)
 app.add_typer(reports_app, name="reports")
+app.command("timeliness")(timeliness_cmd.timeliness)
 models_app = typer.Typer(help="Registered versions and the champion alias.", no_args_is_help=True)
 models_app.command("list")(models_cmd.list_models)
 models_app.command("promote")(models_cmd.promote)

@@ -38,6 +38,7 @@ def generate(
 
     See docs/synthetic-data.md for every parameter and where it comes from.
     """
+    from config.settings import get_settings
     from data.io import write_contacts
     from data.synthetic import GeneratorConfig, Shortcuts
     from data.synthetic import generate as generate_frame
@@ -51,7 +52,16 @@ def generate(
         if no_shortcuts
         else Shortcuts(teen_resilience, anonymous_malicious, individual_suspect, workload)
     )
-    config = GeneratorConfig(rows=rows, seed=seed, start=start, months=months, shortcuts=shortcuts)
+    settings = get_settings()
+    config = GeneratorConfig(
+        rows=rows,
+        seed=seed,
+        start=start,
+        months=months,
+        shortcuts=shortcuts,
+        decision_due_working_days=settings.decision_due_working_days,
+        assessment_due_working_days=settings.assessment_due_working_days,
+    )
     with _status(f"Generating {rows:,} contacts"):
         frame = generate_frame(config)
     if format == "cin-xml":

@@ -8,7 +8,10 @@ columns and dtypes; every reader returns one and every writer takes one:
   read as Europe/London);
 - ``concerns`` is one string of CIN codes joined by ``;`` ("" when none were reported), the same
   form as in CSV, so a frame round-trips through CSV and Parquet unchanged;
-- ``outcome_need_12m`` is the nullable ``boolean`` dtype (``<NA>`` = not observed).
+- ``outcome_need_12m`` is the nullable ``boolean`` dtype (``<NA>`` = not observed);
+- the optional timeliness dates (``due_on``, ``assessment_due_on``, ``assessment_completed_on``)
+  are Europe/London calendar days as naive ``datetime64[ns]`` at midnight, and late reasons one
+  string of codes joined by ``;`` (docs/timeliness.md).
 """
 
 from __future__ import annotations
@@ -16,10 +19,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from data.codes import Concern, Decision, Disability, Ethnicity, ReferralSource, Sex
+from data.codes import (
+    AssessmentOutcome,
+    Concern,
+    Decision,
+    Disability,
+    Ethnicity,
+    LateReason,
+    ReferralSource,
+    Sex,
+)
 
 Role = Literal["key", "context", "surface", "substantive", "protected", "history", "synthetic"]
-Kind = Literal["id", "datetime", "int", "bool", "code", "codes", "text", "float"]
+Kind = Literal["id", "datetime", "date", "int", "bool", "code", "codes", "reasons", "text", "float"]
 
 CONCERN_SEPARATOR = ";"
 CONTRACT_VERSION = 1
@@ -80,6 +92,24 @@ FIELDS: tuple[Field, ...] = (
           description="assessed as in need within 12 months; empty = not observed"),
     Field("true_risk", "float", "synthetic", False, "float64",
           description="synthetic data only: the generating process's P(need | inputs)"),
+    # Timeliness (docs/timeliness.md): optional, so extracts without them stay valid.
+    Field("due_on", "date", "history", False, "datetime64[ns]",
+          description="the working day the decision was due"),
+    Field("late_reasons", "reasons", "history", False, "string", codes=_codes(LateReason),
+          description="why the decision was late, late reason codes ';'-separated"),
+    Field("late_note", "text", "history", False, "string", max_length=2_000,
+          description="free text on why the decision was late; never a model input"),
+    Field("assessment_due_on", "date", "history", False, "datetime64[ns]",
+          description="the working day the assessment was due"),
+    Field("assessment_completed_on", "date", "history", False, "datetime64[ns]",
+          description="the day the assessment was completed; empty while open"),
+    Field("assessment_outcome", "code", "history", False, "string",
+          codes=_codes(AssessmentOutcome), description="what the assessment concluded"),
+    Field("assessment_late_reasons", "reasons", "history", False, "string",
+          codes=_codes(LateReason),
+          description="why the assessment was late, late reason codes ';'-separated"),
+    Field("assessment_late_note", "text", "history", False, "string", max_length=2_000,
+          description="free text on why the assessment was late; never a model input"),
 )  # fmt: skip
 
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}

@@ -3,7 +3,8 @@
 Every reader validates against the contract and returns a typed frame (see :mod:`data.contract`);
 every writer takes one. CSV files are UTF-8 text with a header row: every text value in double
 quotes (so whitespace, ``NA``, ``;``, quotes and line breaks inside values survive), numbers bare,
-timestamps in ISO 8601 UTC (``"2024-05-01T09:30:00+00:00"``), booleans ``"true"``/``"false"``,
+timestamps in ISO 8601 UTC (``"2024-05-01T09:30:00+00:00"``), calendar days as
+``"2024-05-01"``, booleans ``"true"``/``"false"``,
 and absent values as empty fields. Parquet files hold the typed columns. The same frame always
 gives the same bytes. Both formats are read and written with pyarrow's multithreaded readers and
 writers, so a million rows take seconds.
@@ -132,6 +133,8 @@ def _csv_table(typed: pd.DataFrame) -> pa.Table:
         column = typed[spec.name]
         if spec.kind == "datetime":
             columns[spec.name] = _iso_utc(column)
+        elif spec.kind == "date":
+            columns[spec.name] = pa.array(column.dt.strftime("%Y-%m-%d"), pa.string())
         elif spec.kind == "bool":
             columns[spec.name] = pc.if_else(pa.array(column), "true", "false")
         else:

@@ -7,9 +7,10 @@ made on time must give none, so the statistics of why things are late stay clean
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
 from data.codes import NEED_OUTCOMES, AssessmentOutcome, LateReason
+from data.workdays import london_date
 
 LATE_REASON_SEPARATOR = ";"
 MISSING_REASONS = "late_reasons: recorded after its due day ({due}); give at least one reason."
@@ -23,9 +24,10 @@ class LateReasonsError(ValueError):
     field = "late_reasons"
 
 
-def is_late(due_on: date, recorded_on: date) -> bool:
-    """Whether something recorded on ``recorded_on`` missed its due day ``due_on``."""
-    return recorded_on > due_on
+def is_late(due_on: date, recorded_on: date | datetime) -> bool:
+    """Whether something recorded on ``recorded_on`` (a day, or an instant read as its
+    Europe/London day) missed its due day ``due_on``."""
+    return london_date(recorded_on) > due_on
 
 
 def parse_late_reasons(reasons: Iterable[str] | str | None) -> tuple[LateReason, ...]:
@@ -48,7 +50,7 @@ def parse_late_reasons(reasons: Iterable[str] | str | None) -> tuple[LateReason,
 
 
 def check_late_reasons(
-    due_on: date, recorded_on: date, reasons: Iterable[str] | str | None
+    due_on: date, recorded_on: date | datetime, reasons: Iterable[str] | str | None
 ) -> tuple[LateReason, ...]:
     """The reasons, checked against lateness; raise :class:`LateReasonsError` if they do not fit.
 

@@ -14,7 +14,10 @@ assumptions, stated as such. The process, in order:
    ``true_risk = sigmoid(TRUE_INTERCEPT + sum of weights)``, then ``need ~ Bernoulli(true_risk)``;
 6. **historical decisions** from a noisy perceived risk plus the research's shortcuts;
 7. **selective labels**: the outcome is observed after early help, assessment or a strategy
-   discussion; after NFA, signposting or more-information only if the child comes back.
+   discussion; after NFA, signposting or more-information only if the child comes back;
+8. **timeliness** (from its own random stream, so the columns above do not change): each
+   decision's due day; for assessments and strategy discussions, the assessment's due day, the
+   working days it took (longer in a team's busier months), its outcome, and reasons when late.
 """
 
 from __future__ import annotations
@@ -25,9 +28,22 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from data.codes import ACTED_ON, AGE_BANDS, Concern, Decision, ReferralSource
+from data.codes import (
+    ACTED_ON,
+    AGE_BANDS,
+    AssessmentOutcome,
+    Concern,
+    Decision,
+    LateReason,
+    ReferralSource,
+)
 from data.contract import COLUMNS
 from data.published import figures
+from data.workdays import (
+    ASSESSMENT_DECISIONS,
+    add_working_days_many,
+    london_days,
+)
 
 # --- 1. Age and referral source -------------------------------------------------------------
 
@@ -217,6 +233,38 @@ MORE_INFORMATION_SHARE = 0.45  # of deflections, the share sent back to the refe
 # with these probabilities; assumption, in line with 22.6% re-referrals within 12 months.
 RETURN_IF_NEED, RETURN_IF_NO_NEED = 0.55, 0.12
 
+# --- 8. Timeliness -----------------------------------------------------------------------------
+# Drawn from a second random stream seeded from the same seed, so every column above is the same
+# with or without them.
+TIMELINESS_STREAM = 8
+# Working days an assessment takes: log-normal, median 33 with 85.7% within 45 working days at a
+# team's usual volume (published, 2024-25: data/reference/published_figures.csv), so
+# sd = (log 45 - log 33) / z(0.857) = 0.291. Assumption: the median scales with
+# (month's volume / team's usual) ** ASSESSMENT_VOLUME_ELASTICITY, so a month 25% busier than
+# usual takes about 12% longer (volume centred on the contact-weighted mean of its log).
+ASSESSMENT_MEDIAN_DAYS, ASSESSMENT_DAYS_SD = 33.0, 0.291
+ASSESSMENT_VOLUME_ELASTICITY = 0.5
+# Late reasons (assumption): one reason, and a second with this probability; weights below, with
+# team capacity weighing (volume ratio) ** 2 more in busy months and holiday periods three times
+# more when the assessment was due in August, late December or early January.
+SECOND_REASON_SHARE = 0.3
+LATE_REASON_WEIGHTS: dict[str, float] = {
+    "no_access_to_child": 0.12, "family_declined": 0.06, "family_not_at_home": 0.10,
+    "awaiting_information_from_agency": 0.16, "worker_absence": 0.10, "team_capacity": 0.20,
+    "interpreter_or_specialist_needed": 0.04, "holiday_period": 0.06,
+    "complexity_needs_more_time": 0.13, "other": 0.03,
+}  # fmt: skip
+HOLIDAY_REASON_FACTOR = 3.0
+# Assessment outcomes given the observed need (assumption): a child found in need gets a plan,
+# an enquiry or care (more enquiries after a strategy discussion); otherwise NFA or early help.
+NEED_OUTCOME_SHARES = {
+    "assessment": {"child_in_need_plan": 0.6, "child_protection_enquiry": 0.3, "looked_after": 0.1},
+    "strategy_discussion": {
+        "child_in_need_plan": 0.3, "child_protection_enquiry": 0.6, "looked_after": 0.1,
+    },
+}  # fmt: skip
+NO_NEED_OUTCOME_SHARES = {"nfa": 0.75, "early_help": 0.25}
+
 
 @dataclass(frozen=True)
 class Shortcuts:
@@ -251,6 +299,8 @@ class GeneratorConfig:
     months: int = 24
     shortcuts: Shortcuts = field(default_factory=Shortcuts)
     source_shares: dict[str, float] | None = None  # override the published mix
+    decision_due_working_days: int = 1  # as TRIAGE_DECISION_DUE_WORKING_DAYS
+    assessment_due_working_days: int = 45  # as TRIAGE_ASSESSMENT_DUE_WORKING_DAYS
 
     def with_shortcuts(self, **strengths: float) -> GeneratorConfig:
         """Return a copy with some shortcut strengths changed."""
@@ -306,6 +356,14 @@ def generate(config: GeneratorConfig) -> pd.DataFrame:
             "decision_note": pd.array([None] * n, dtype="string"),
             "outcome_need_12m": pd.array(outcome, dtype="boolean"),
             "true_risk": true_risk.astype("float64"),
+            **draw_timeliness(
+                np.random.default_rng([TIMELINESS_STREAM, config.seed]),
+                london_days(pd.Series(received_at)),
+                decision,
+                volume_ratio,
+                outcome,
+                config,
+            ),
         }
     )  # fmt: skip
     return frame[list(COLUMNS)]
@@ -500,6 +558,97 @@ def _observe_outcomes(
     returned = rng.random(need.size) < np.where(need, RETURN_IF_NEED, RETURN_IF_NO_NEED)
     observed = acted | returned
     return np.where(observed, need, None)
+
+
+def draw_timeliness(
+    rng: np.random.Generator,
+    received: np.ndarray,
+    decision: np.ndarray,
+    volume_ratio: np.ndarray,
+    outcome: np.ndarray,
+    config: GeneratorConfig,
+) -> dict[str, pd.api.extensions.ExtensionArray | np.ndarray]:
+    """Due days, assessment dates, outcomes and late reasons (step 8), as contract columns.
+
+    ``received`` holds each contact's Europe/London day (``datetime64[D]``). Decisions in the
+    generator are made within a day, so they are on time and carry no late reasons.
+    """
+    n = received.size
+    due = add_working_days_many(received, np.full(n, config.decision_due_working_days))
+    assessed = np.isin(decision, list(ASSESSMENT_DECISIONS))
+    # Contacts crowd into busy months, so volume is centred on what a contact typically sees:
+    # the published median then holds for the extract as a whole.
+    # The chance part's sd leaves room for the volume part's, so the total spread is as published.
+    volume_effect = ASSESSMENT_VOLUME_ELASTICITY * (
+        np.log(volume_ratio) - np.log(volume_ratio).mean()
+    )
+    chance_sd = np.sqrt(max(ASSESSMENT_DAYS_SD**2 - volume_effect.var(), 0.05**2))
+    days_taken = np.exp(
+        np.log(ASSESSMENT_MEDIAN_DAYS) + volume_effect + rng.normal(0.0, chance_sd, n)
+    )
+    days_taken = np.maximum(np.rint(days_taken), 1).astype(np.int64)
+    assessment_due = add_working_days_many(received, np.full(n, config.assessment_due_working_days))
+    completed = add_working_days_many(received, days_taken)
+    late = assessed & (completed > assessment_due)
+    reasons = _draw_late_reasons(rng, volume_ratio, assessment_due)
+    outcomes = _draw_assessment_outcomes(rng, decision, outcome)
+    nat = np.datetime64("NaT", "D")
+    return {
+        "due_on": due.astype("datetime64[ns]"),
+        "late_reasons": pd.array([None] * n, dtype="string"),
+        "late_note": pd.array([None] * n, dtype="string"),
+        "assessment_due_on": np.where(assessed, assessment_due, nat).astype("datetime64[ns]"),
+        "assessment_completed_on": np.where(assessed, completed, nat).astype("datetime64[ns]"),
+        "assessment_outcome": pd.array(np.where(assessed, outcomes, None), dtype="string"),
+        "assessment_late_reasons": pd.array(np.where(late, reasons, None), dtype="string"),
+        "assessment_late_note": pd.array([None] * n, dtype="string"),
+    }
+
+
+def _draw_late_reasons(
+    rng: np.random.Generator, volume_ratio: np.ndarray, due: np.ndarray
+) -> np.ndarray:
+    codes = list(LATE_REASON_WEIGHTS)
+    weights = np.tile(np.array(list(LATE_REASON_WEIGHTS.values())), (due.size, 1))
+    weights[:, codes.index(LateReason.TEAM_CAPACITY)] *= volume_ratio**2
+    month = due.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    day = (due - due.astype("datetime64[M]")).astype(np.int64) + 1
+    holiday = (month == 8) | ((month == 12) & (day >= 20)) | ((month == 1) & (day <= 10))
+    weights[holiday, codes.index(LateReason.HOLIDAY_PERIOD)] *= HOLIDAY_REASON_FACTOR
+    weights /= weights.sum(axis=1, keepdims=True)
+    first = _categorical(rng, weights)
+    weights[np.arange(due.size), first] = 0.0
+    weights /= weights.sum(axis=1, keepdims=True)
+    second = _categorical(rng, weights)
+    two = rng.random(due.size) < SECOND_REASON_SHARE
+    names = np.array(codes, dtype=object)
+    return np.where(two, names[first] + ";" + names[second], names[first])
+
+
+def _draw_assessment_outcomes(
+    rng: np.random.Generator, decision: np.ndarray, need: np.ndarray
+) -> np.ndarray:
+    result = np.full(decision.size, AssessmentOutcome.NFA.value, dtype=object)
+    u = rng.random(decision.size)
+    for kind, shares in NEED_OUTCOME_SHARES.items():
+        rows = (decision == kind) & (need == True)  # noqa: E712 (an object array with None)
+        result[rows] = _pick(shares, u[rows])
+    no_need = need == False  # noqa: E712
+    result[no_need] = _pick(NO_NEED_OUTCOME_SHARES, u[no_need])
+    return result
+
+
+def _pick(shares: dict[str, float], u: np.ndarray) -> np.ndarray:
+    cumulative = np.cumsum(list(shares.values()))
+    index = np.searchsorted(cumulative / cumulative[-1], u, side="right")
+    index = np.minimum(index, len(shares) - 1)
+    return np.array(list(shares), dtype=object)[index]
+
+
+def _categorical(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
+    """One draw per row of the probability matrix ``p``."""
+    u = rng.random(p.shape[0])[:, None]
+    return np.minimum((p.cumsum(axis=1) < u).sum(axis=1), p.shape[1] - 1)
 
 
 def _join_concerns(drawn: np.ndarray) -> np.ndarray:

@@ -38,6 +38,7 @@ ISO_PATTERN = (
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
     rf"(?:[T ][0-9]{{2}}:[0-9]{{2}}(?::[0-9]{{2}}(?:[.,][0-9]{{1,9}})?)?{_OFFSET}?)?"
 )
+DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 OFFSET_PATTERN = rf":[0-9]{{2}}(?:[.,][0-9]{{1,9}})?{_OFFSET}$"
 # Integer and float ranges the contract gives in prose: (low, high), None = unbounded.
 RANGES: dict[str, tuple[float, float | None]] = {
@@ -47,6 +48,7 @@ RANGES: dict[str, tuple[float, float | None]] = {
 }
 CODE_LIST_NAMES = {
     "referral_source": "a CIN referral source code",
+    "assessment_outcome": "an assessment outcome (docs/timeliness.md)",
     "child_ethnicity": "a CIN ethnicity code",
 }
 BOOLEAN_HINT = "true/false, 1/0, Y/N or yes/no"
@@ -350,6 +352,53 @@ def _parse_concerns(raw: pd.Series) -> _Parsed:
     return _Parsed(values, no_rows, no_rows, problems)
 
 
+def _parse_date(raw: pd.Series) -> _Parsed:
+    """A calendar day: ``YYYY-MM-DD`` text, or a timestamp read as its Europe/London date."""
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        days = raw.dt.tz_convert(LONDON).dt.tz_localize(None).dt.normalize()
+        empty = raw.isna().to_numpy()
+        bad = np.zeros(len(raw), dtype=bool)
+    elif pd.api.types.is_datetime64_dtype(raw.dtype):
+        days, empty = raw.dt.normalize(), raw.isna().to_numpy()
+        bad = np.zeros(len(raw), dtype=bool)
+    else:
+        text = _text(raw).str.strip()
+        empty = _mask(text == "")
+        iso = _mask(text.str.fullmatch(DATE_PATTERN))
+        days = pd.to_datetime(text.where(iso, ""), format="%Y-%m-%d", errors="coerce")
+        bad = ~empty & (~iso | _mask(days.isna()))
+    days = pd.Series(pd.to_datetime(days, errors="coerce"), index=raw.index)
+    days, out_of_range = _naive_ns(days)
+    return _Parsed(days, empty, bad | out_of_range)
+
+
+def _naive_ns(days: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Naive days at nanosecond resolution; those outside pandas' range become NaT."""
+    out_of_range = _mask((days < pd.Timestamp.min) | (days > pd.Timestamp.max))
+    if out_of_range.any():
+        days = days.mask(out_of_range)
+    return days.astype("datetime64[ns]"), out_of_range
+
+
+@lru_cache(maxsize=4096)
+def _read_reasons(text: str, codes: tuple[str, ...]) -> str | None:
+    """``;``-joined reason codes without repeats ("" when none), or None when one is unknown."""
+    items = [item.strip() for item in text.split(";") if item.strip()]
+    if any(item not in codes for item in items):
+        return None
+    return ";".join(dict.fromkeys(items))
+
+
+def _parse_reasons(raw: pd.Series, spec: Field) -> _Parsed:
+    text = _text(raw).str.strip()
+    unique = pd.unique(text.to_numpy(dtype=object))
+    read = {value: _read_reasons(value, spec.codes) for value in unique}
+    joined = text.map(read).astype("string")
+    bad = _mask(joined.isna())
+    empty = _mask(joined == "")
+    return _Parsed(joined.mask(empty | bad), empty, bad)
+
+
 def _parse(raw: pd.Series, spec: Field) -> _Parsed:
     """Read one raw column into its nullable typed form."""
     match spec.kind:
@@ -367,6 +416,10 @@ def _parse(raw: pd.Series, spec: Field) -> _Parsed:
             return _parse_bool(raw)
         case "datetime":
             return _parse_datetime(raw)
+        case "date":
+            return _parse_date(raw)
+        case "reasons":
+            return _parse_reasons(raw, spec)
     raise AssertionError(f"no parser for kind {spec.kind!r}")  # pragma: no cover
 
 
@@ -390,6 +443,10 @@ def _message(spec: Field) -> str:
             return "is not 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'"
         case "datetime":
             return "is not an ISO 8601 date-time (e.g. 2024-05-01T09:30:00+01:00)"
+        case "date":
+            return "is not an ISO 8601 date (e.g. 2024-05-01)"
+        case "reasons":
+            return "is not a list of late reason codes, ';'-separated (docs/timeliness.md)"
         case "int":
             if high is None:
                 return f"is not an integer of {low} or more"

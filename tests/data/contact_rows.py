@@ -32,6 +32,14 @@ CHOICES: dict[str, list[str]] = {
     "decision_note": ["", "null"],
     "outcome_need_12m": ["", "true", "false"],
     "true_risk": ["", "0.25", "1", "0"],
+    "due_on": ["", "2024-05-02", " 2024-04-02 "],
+    "late_reasons": ["", "team_capacity", " holiday_period ; other"],
+    "late_note": ["", "Worker off sick; covered next day."],
+    "assessment_due_on": ["", "2024-07-03"],
+    "assessment_completed_on": ["", "2024-06-28"],
+    "assessment_outcome": ["", "nfa", "child_in_need_plan"],
+    "assessment_late_reasons": ["", "no_access_to_child;family_declined"],
+    "assessment_late_note": ["", "NA"],
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +13,15 @@ from contact_rows import acceptance_file, valid_raw, with_values, write_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data.codes import Decision, Disability, Ethnicity, ReferralSource, Sex
+from data.codes import (
+    AssessmentOutcome,
+    Decision,
+    Disability,
+    Ethnicity,
+    LateReason,
+    ReferralSource,
+    Sex,
+)
 from data.concerns import CONCERN_CODES
 from data.contract import COLUMNS, FIELDS
 from data.io import read_contacts, read_raw, validate_file, write_contacts
@@ -190,6 +198,8 @@ STAMPS = st.builds(
     st.datetimes(datetime(1990, 1, 1), datetime(2100, 1, 1), timezones=st.just(UTC)),
     st.one_of(st.just(0), st.integers(0, 999)),
 )
+DAYS = st.dates(date(1700, 1, 1), date(2200, 12, 31)).map(pd.Timestamp)
+REASONS = st.lists(codes(LateReason), min_size=1, max_size=4, unique=True).map(";".join)
 ORDINARY = [c for c in CONCERN_CODES if c != "21"]
 CONCERNS = st.one_of(
     st.just(""),
@@ -219,6 +229,14 @@ RECORDS = st.fixed_dictionaries(
         "decision_note": optional(TEXT),
         "outcome_need_12m": optional(st.booleans()),
         "true_risk": optional(st.floats(0, 1)),
+        "due_on": optional(DAYS),
+        "late_reasons": optional(REASONS),
+        "late_note": optional(TEXT.filter(lambda t: len(t) <= 2_000)),
+        "assessment_due_on": optional(DAYS),
+        "assessment_completed_on": optional(DAYS),
+        "assessment_outcome": optional(codes(AssessmentOutcome)),
+        "assessment_late_reasons": optional(REASONS),
+        "assessment_late_note": optional(TEXT.filter(lambda t: len(t) <= 2_000)),
     }
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -27,6 +27,14 @@ def test_late_with_reasons_gives_them_in_order_without_repeats():
     given = "holiday_period; team_capacity;holiday_period"
     reasons = check_late_reasons(DUE, date(2024, 4, 9), given)
     assert reasons == (LateReason.HOLIDAY_PERIOD, LateReason.TEAM_CAPACITY)
+
+
+def test_an_instant_is_judged_by_its_london_day():
+    # 23:30 UTC on 2 Apr 2024 is 00:30 on 3 Apr in London (BST): a day late.
+    late_evening = datetime(2024, 4, 2, 23, 30, tzinfo=UTC)
+    assert is_late(DUE, late_evening)
+    with pytest.raises(LateReasonsError):
+        check_late_reasons(DUE, late_evening, None)
 
 
 def test_on_time_without_reasons_is_fine():

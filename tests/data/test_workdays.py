@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,15 +15,20 @@ from hypothesis import strategies as st
 from config.settings import Settings
 from data.workdays import (
     LONDON,
+    MISSING_COUNT,
     FixedClock,
     ReviewByError,
     SystemClock,
+    add_working_days,
+    add_working_days_many,
     assessment_due_on,
     check_review_by,
     decision_due_on,
     due_on,
     is_working_day,
+    london_days,
     working_days_between,
+    working_days_between_many,
 )
 
 # An independent list of England and Wales bank holidays, straight from the package.
@@ -138,3 +144,31 @@ def test_settings_hold_the_working_days_and_refuse_below_one(monkeypatch):
     monkeypatch.setenv("TRIAGE_DECISION_DUE_WORKING_DAYS", "0")
     with pytest.raises(ValueError, match="decision_due_working_days"):
         Settings()
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.dates(date(2016, 1, 1), date(2030, 6, 30)), st.integers(0, 70)),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_array_versions_agree_with_the_scalar_ones(pairs):
+    starts = np.array([s for s, _ in pairs], dtype="datetime64[D]")
+    days = np.array([n for _, n in pairs])
+    due = add_working_days_many(starts, days)
+    assert [d.astype(object) for d in due] == [add_working_days(s, n) for s, n in pairs]
+    back = working_days_between_many(due, starts)
+    assert back.tolist() == [-n for _, n in pairs]
+
+
+def test_working_days_between_many_marks_missing_dates():
+    starts = np.array(["2024-03-28", "NaT"], dtype="datetime64[D]")
+    ends = np.array(["2024-04-02", "2024-04-02"], dtype="datetime64[D]")
+    assert working_days_between_many(starts, ends).tolist() == [1, MISSING_COUNT]
+
+
+def test_london_days_reads_utc_instants_as_london_days():
+    stamps = pd.Series(pd.to_datetime(["2024-06-30T23:30:00Z", "2023-12-22T23:30:00Z"]))
+    assert london_days(stamps).tolist() == [date(2024, 7, 1), date(2023, 12, 22)]
