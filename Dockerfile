@@ -1,16 +1,17 @@
 # The triage service image (docs/deployment.md). Stages:
-#   builder  installs the project and its dependencies into a virtual environment, /opt/venv,
-#            with MLflow's client (mlflow-skinny) only: the service never runs MLflow's server;
-#   mlflow   (target `mlflow`, compose.yaml's MLflow server) the builder's environment plus the
-#            full MLflow of the same version, so client and server always match;
-#   runtime  (the default target, last) the service: the same Python with the builder's
-#            environment copied in, no compilers, a non-root user.
+#   dependencies  the project's dependencies in a virtual environment, /opt/venv, with MLflow's
+#                 client (mlflow-skinny) only: the service never runs MLflow's server;
+#   builder       that environment plus the project itself;
+#   mlflow        (target `mlflow`, compose.yaml's MLflow server) the dependencies plus the full
+#                 MLflow of the same version, so client and server always match;
+#   runtime       (the default target, last) the service: the same Python with the builder's
+#                 environment copied in, no compilers, a non-root user.
 # The base image is a build argument: a deployment pulls the official slim Python image; CI,
 # where no registry is reachable, builds a stand-in from Debian's own packages and passes it
 # (.ci/image-smoke). No `# syntax=` line: it would make BuildKit fetch a frontend image.
 ARG BASE_IMAGE=python:3.11.14-slim-trixie
 
-FROM ${BASE_IMAGE} AS builder
+FROM ${BASE_IMAGE} AS dependencies
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -36,14 +37,16 @@ RUN python /usr/local/bin/triage-requirements pyproject.toml > /tmp/requirements
     && pip install --no-cache-dir -r /tmp/requirements.txt
 
 # Then the project itself (.dockerignore lets in only the packages, pyproject.toml and README.md).
+FROM dependencies AS builder
 COPY . .
 RUN pip install --no-cache-dir --no-deps . \
     && triage --help > /dev/null
 
 
 # The MLflow tracking server (compose.yaml's mlflow service): the full mlflow of the version the
-# service's client has, so the two always match, and psycopg for its PostgreSQL store.
-FROM builder AS mlflow-builder
+# service's client has, so the two always match, and psycopg for its PostgreSQL store. From the
+# dependencies, not the builder: a change to the project's code does not rebuild it.
+FROM dependencies AS mlflow-builder
 RUN pip install --no-cache-dir "mlflow==$(python -c 'import importlib.metadata as m; print(m.version("mlflow-skinny"))')"
 
 FROM ${BASE_IMAGE} AS mlflow
