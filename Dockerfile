@@ -1,11 +1,17 @@
-# syntax=docker/dockerfile:1
-# The triage service image (docs/deployment.md). Two stages:
-#   builder  installs the project and its dependencies into a virtual environment, /opt/venv;
-#   runtime  the same Python with that environment copied in: no compilers, a non-root user.
-# No Docker engine runs on the development machines or in CI: .ci/lint-docker lints this file
-# with hadolint, but nothing there builds it.
+# The triage service image (docs/deployment.md). Stages:
+#   dependencies  the project's dependencies in a virtual environment, /opt/venv, with MLflow's
+#                 client (mlflow-skinny) only: the service never runs MLflow's server;
+#   builder       that environment plus the project itself;
+#   mlflow        (target `mlflow`, compose.yaml's MLflow server) the dependencies plus the full
+#                 MLflow of the same version, so client and server always match;
+#   runtime       (the default target, last) the service: the same Python with the builder's
+#                 environment copied in, no compilers, a non-root user.
+# The base image is a build argument: a deployment pulls the official slim Python image; CI,
+# where no registry is reachable, builds a stand-in from Debian's own packages and passes it
+# (.ci/image-smoke). No `# syntax=` line: it would make BuildKit fetch a frontend image.
+ARG BASE_IMAGE=python:3.11.14-slim-trixie
 
-FROM python:3.11.14-slim-trixie AS builder
+FROM ${BASE_IMAGE} AS dependencies
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -24,16 +30,44 @@ WORKDIR /src
 
 # The dependencies first, in a layer of their own, so a change to the code does not reinstall them.
 COPY pyproject.toml ./
-RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print('\n'.join(deps))" > /tmp/requirements.txt \
+# MLflow's client, mlflow-skinny, stands in for mlflow (same version range): the full package
+# adds the tracking server and its web UI, which only the mlflow stage needs.
+COPY docker/requirements.py /usr/local/bin/triage-requirements
+RUN python /usr/local/bin/triage-requirements pyproject.toml > /tmp/requirements.txt \
     && pip install --no-cache-dir -r /tmp/requirements.txt
 
 # Then the project itself (.dockerignore lets in only the packages, pyproject.toml and README.md).
+FROM dependencies AS builder
 COPY . .
 RUN pip install --no-cache-dir --no-deps . \
     && triage --help > /dev/null
 
 
-FROM python:3.11.14-slim-trixie AS runtime
+# The MLflow tracking server (compose.yaml's mlflow service): the full mlflow of the version the
+# service's client has, so the two always match, and psycopg for its PostgreSQL store. From the
+# dependencies, not the builder: a change to the project's code does not rebuild it.
+FROM dependencies AS mlflow-builder
+RUN pip install --no-cache-dir "mlflow==$(python -c 'import importlib.metadata as m; print(m.version("mlflow-skinny"))')"
+
+FROM ${BASE_IMAGE} AS mlflow
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    MPLCONFIGDIR=/tmp/matplotlib
+RUN groupadd --system --gid 10001 triage \
+    && useradd --system --no-log-init --uid 10001 --gid triage \
+        --home-dir /var/lib/triage --shell /usr/sbin/nologin triage \
+    && install -d -o triage -g triage -m 0750 /var/lib/triage
+COPY --from=mlflow-builder /opt/venv /opt/venv
+COPY --chmod=0755 docker/healthcheck.py /usr/local/bin/triage-healthcheck
+USER 10001:10001
+WORKDIR /var/lib/triage
+VOLUME ["/var/lib/triage"]
+EXPOSE 5000
+CMD ["mlflow", "server", "--host", "0.0.0.0", "--port", "5000"]
+
+
+FROM ${BASE_IMAGE} AS runtime
 
 LABEL org.opencontainers.image.title="triage" \
       org.opencontainers.image.description="Front-door triage decision support for children's social care: a second opinion, never a decision-maker." \

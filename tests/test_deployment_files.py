@@ -1,7 +1,8 @@
 """The deployment files (Dockerfile, .dockerignore, compose.yaml, docker/): their invariants.
 
-No Docker engine runs here, so nothing is built or started: the files are read as text and YAML,
-and the entrypoint and health check scripts are run directly, with stand-ins where needed.
+The files are read as text and YAML, and the entrypoint, health check and requirements scripts
+are run directly, with stand-ins where needed. Building and running the image takes Docker's
+engine and minutes: .ci/image-smoke does that in CI.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = ROOT / "compose.yaml"
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 HEALTHCHECK = ROOT / "docker" / "healthcheck.py"
+REQUIREMENTS = ROOT / "docker" / "requirements.py"
 REQUIRED = re.compile(r"^\$\{(?P<name>[A-Z_]+):\?[^}]+\}$")  # ${NAME:?message}: no default
 
 
@@ -70,11 +72,83 @@ def runtime_env() -> dict[str, str]:
     return env
 
 
-def test_the_image_is_built_in_two_stages_from_one_pinned_python_311():
-    bases = [rest.split()[0] for stage in stages() for keyword, rest in stage if keyword == "FROM"]
-    assert len(bases) >= 2
-    assert len(set(bases)) == 1, "builder and runtime should share one base image"
-    assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+", bases[0]), bases[0]
+def global_args() -> dict[str, str]:
+    """The ARGs declared before the first FROM, with their defaults."""
+    found = {}
+    for keyword, rest in instructions(DOCKERFILE.read_text()):
+        if keyword == "FROM":
+            break
+        if keyword == "ARG":
+            name, _, default = rest.partition("=")
+            found[name] = default
+    return found
+
+
+def stage_names() -> list[str]:
+    """Each stage's name (``FROM image AS name``), in order."""
+    return [stage[0][1].split()[-1] for stage in stages()]
+
+
+def test_the_image_is_built_in_stages_from_one_pinned_python_311_base_argument():
+    froms = [stage[0][1].split()[0] for stage in stages()]
+    external = [base for base in froms if base not in stage_names()]
+    assert len(external) >= 2, "builder and runtime should start from the base image"
+    assert set(external) == {"${BASE_IMAGE}"}, "every stage should share the one base argument"
+    assert stage_names()[-1] == "runtime"  # the last stage: the default target
+    assert {"builder", "mlflow"} < set(stage_names())
+    default = global_args()["BASE_IMAGE"]
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+", default), default
+
+
+def test_no_syntax_directive_sends_buildkit_to_a_registry():
+    # `# syntax=` makes BuildKit pull a frontend image; CI builds with no registry reachable.
+    assert not re.search(r"^#\s*syntax\s*=", DOCKERFILE.read_text(), re.MULTILINE)
+
+
+def test_the_service_gets_mlflows_client_and_the_mlflow_stage_the_same_versions_server():
+    builder = " ".join(rest for keyword, rest in stages()[0] if keyword in ("RUN", "COPY"))
+    assert "docker/requirements.py" in builder and "-r /tmp/requirements.txt" in builder
+    mlflow = dict(zip(stage_names(), stages(), strict=True))
+    server_build = " ".join(rest for keyword, rest in mlflow["mlflow-builder"] if keyword == "RUN")
+    # From the dependencies (the first stage), so a change to the project's code keeps it cached.
+    assert mlflow["mlflow-builder"][0][1] == f"{stage_names()[0]} AS mlflow-builder"
+    assert "mlflow==$(" in server_build and 'm.version("mlflow-skinny")' in server_build
+    copies = [rest for keyword, rest in mlflow["mlflow"] if keyword == "COPY"]
+    assert any(c.startswith("--from=mlflow-builder /opt/venv") for c in copies), copies
+    users = [rest for keyword, rest in mlflow["mlflow"] if keyword == "USER"]
+    assert users and users[-1].split(":")[0] != "0"
+
+
+def load_requirements():
+    spec = importlib.util.spec_from_file_location("triage_requirements", REQUIREMENTS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_requirements_swap_mlflow_for_its_client_under_the_same_constraint(capsys):
+    requirements = load_requirements()
+    swapped = requirements.service_requirements(
+        [
+            "MLflow>=2.16,<4",
+            "mlflow-skinny>=1",
+            "pandas>=2.2",
+            'mlflow[extras]==3.1; python_version>"3"',
+        ]
+    )
+    assert swapped == [
+        "mlflow-skinny>=2.16,<4",
+        "mlflow-skinny>=1",
+        "pandas>=2.2",
+        'mlflow-skinny[extras]==3.1; python_version>"3"',
+    ]
+    assert requirements.main([str(ROOT / "pyproject.toml")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    mlflow = next(d for d in dependencies if re.match(r"mlflow\b(?!-)", d))
+    assert printed == [
+        "mlflow-skinny" + mlflow.removeprefix("mlflow") if d == mlflow else d for d in dependencies
+    ]
 
 
 def test_the_runtime_stage_copies_the_environment_and_installs_no_compilers():
@@ -112,6 +186,7 @@ def test_the_healthcheck_entrypoint_and_port_are_the_documented_ones():
     copies = [rest for keyword, rest in stages()[-1] if keyword == "COPY"]
     assert "--chmod=0755 docker/entrypoint.sh /usr/local/bin/triage-entrypoint" in copies
     assert "--chmod=0755 docker/healthcheck.py /usr/local/bin/triage-healthcheck" in copies
+    assert "docker/requirements.py" not in " ".join(copies), "a build-time script only"
 
 
 def test_installs_keep_no_caches():

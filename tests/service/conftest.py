@@ -1,10 +1,12 @@
 """Service test fixtures: one small champion per session, a fresh database per test.
 
-The ``backend`` parameter runs each API test on SQLite and on PostgreSQL. PostgreSQL needs
-``TRIAGE_TEST_POSTGRES_URL`` (a superuser URL, e.g.
-``postgresql+psycopg://postgres:triage@127.0.0.1:5432/postgres``); each test creates its own
-database through it and drops it afterwards. Unset, the PostgreSQL cases are skipped (CI always
-sets it); set but unreachable, they fail.
+The ``backend`` parameter runs each API test on SQLite and on PostgreSQL. For PostgreSQL the
+session starts a throwaway cluster wherever PostgreSQL's server binaries are installed
+(postgres_cluster.py); ``TRIAGE_TEST_POSTGRES_URL`` (a superuser URL, e.g.
+``postgresql+psycopg://postgres:triage@127.0.0.1:5432/postgres``) overrides it with a server of
+your own. Each test creates its own database and drops it afterwards. With neither, the
+PostgreSQL cases are skipped with one line saying how to get them; set but unreachable, or
+installed but unable to start, they fail.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from training.pipeline import train_file
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette would rather its test client used httpx2
     from fastapi.testclient import TestClient
+
+from postgres_cluster import SKIP_REASON, find_bin_dir, throwaway_cluster
 
 POSTGRES_ENV = "TRIAGE_TEST_POSTGRES_URL"
 USERS = {
@@ -60,9 +64,21 @@ def champion_home(tmp_path_factory) -> Path:
     return home
 
 
-def postgres_admin_url() -> str | None:
-    """The PostgreSQL superuser URL tests create databases through, if configured."""
-    return os.environ.get(POSTGRES_ENV) or None
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """The PostgreSQL superuser URL tests create databases through: TRIAGE_TEST_POSTGRES_URL's,
+    else a throwaway cluster's for the session; skipped where there is neither (failed in CI)."""
+    configured = os.environ.get(POSTGRES_ENV)
+    if configured:
+        yield configured
+        return
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        if os.environ.get("CI"):  # CI runs both databases (.ci/run installs PostgreSQL)
+            pytest.fail(SKIP_REASON)
+        pytest.skip(SKIP_REASON)
+    with throwaway_cluster(bin_dir) as url:
+        yield url
 
 
 def fresh_postgres_database(admin_url: str) -> Iterator[str]:
@@ -82,18 +98,18 @@ def fresh_postgres_database(admin_url: str) -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request) -> str:
     """The database backend of this test run."""
-    if request.param == "postgresql" and postgres_admin_url() is None:
-        pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL cases skipped (CI always sets it)")
+    if request.param == "postgresql":
+        request.getfixturevalue("postgres_admin_url")  # started (or skipped) only when needed
     return request.param
 
 
 @pytest.fixture
-def database_url(backend, tmp_path) -> Iterator[str]:
+def database_url(backend, tmp_path, request) -> Iterator[str]:
     """A fresh, empty database of the backend under test."""
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'service.db'}"
     else:
-        yield from fresh_postgres_database(postgres_admin_url())
+        yield from fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
 
 
 @pytest.fixture
