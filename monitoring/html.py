@@ -37,13 +37,6 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .caveat { color: #444; } pre { background: #f6f6f6; padding: 0.6rem; }
 section { margin-top: 2rem; }
 """
-KIND_TITLES = {
-    "input_drift": "Input drift",
-    "estimate_drift": "Estimate drift",
-    "decision_disparity": "Decision patterns",
-    "workload": "Workload",
-    "performance": "Performance",
-}
 
 
 def _e(value: Any) -> str:
