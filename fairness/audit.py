@@ -9,6 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from data.bands import band_of
 from data.codes import ESCALATIONS, Decision
 from fairness.adjust import ADJUSTMENTS, Adjustment
 from fairness.decisions import DECISION_METRICS, decisions_findings
@@ -93,12 +94,13 @@ def _numeric(series: pd.Series, column: str) -> np.ndarray:
 
 
 def risk_strata(probability: np.ndarray, bands: int) -> tuple[np.ndarray, list[float]]:
-    """Each row's risk decile (or ``bands``-ile) of ``probability``, and the cut points.
+    """Each row's risk decile (or ``bands``-ile) of ``probability`` from 0, and the cut points.
 
-    Tied probabilities stay in one band, so with heavy ties some bands are empty.
+    Banded as the model bands (:func:`data.bands.band_of`: a probability on a cut goes to the
+    band above). Tied probabilities stay in one band, so with heavy ties some bands are empty.
     """
     edges = np.quantile(probability, np.linspace(0, 1, bands + 1)[1:-1])
-    return np.searchsorted(edges, probability, side="left").astype(np.int64), edges.tolist()
+    return band_of(probability, edges) - 1, edges.tolist()
 
 
 def london_month(received_at: pd.Series) -> np.ndarray:
