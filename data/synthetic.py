@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from data.codes import ACTED_ON, AGE_BANDS, Concern, Decision, ReferralSource
-from data.contract import COLUMNS
+from data.contract import COLUMNS, LONDON
 from data.published import figures
 
 # --- 1. Age and referral source -------------------------------------------------------------
@@ -436,7 +436,7 @@ def _draw_teams_and_times(
     local = months.to_numpy()[month_index] + pd.to_timedelta(offsets, unit="s").to_numpy()
     received = (
         pd.DatetimeIndex(local)
-        .tz_localize("Europe/London", ambiguous=np.ones(n, dtype=bool), nonexistent="shift_forward")
+        .tz_localize(LONDON, ambiguous=np.ones(n, dtype=bool), nonexistent="shift_forward")
         .tz_convert("UTC")
         .as_unit("ns")
     )

@@ -27,10 +27,17 @@ from fairness.headlines import headlines
 from fairness.model_audit import MODEL_METRICS, SELECTIVE_LABELS_CAVEAT, model_findings
 from fairness.report import Finding, Report, adjustment_record, finalise
 from fairness.workload import WORKLOAD_CAVEAT, workload_findings
+from reporting import (
+    EMPTY,
+    MISSING_VALUES,
+    check_alpha,
+    check_min_n,
+    check_ratio_band,
+    london_month,
+)
 
 ContractAudit = Literal["decisions", "model", "workload"]
 CONTRACT_AUDITS: tuple[str, ...] = ("decisions", "model", "workload")
-LONDON = "Europe/London"
 
 # Error messages (tests assert them).
 MISSING_COLUMN = "the data has no {column!r} column, which the {purpose} needs"
@@ -38,16 +45,11 @@ BAD_PROBABILITY = "probability must be a number from 0 to 1 in every row; found 
 UNKNOWN_DECISION = "decision has a value that is not a contract decision: {value!r}"
 UNKNOWN_AUDIT = "audits must be among: decisions, model, workload; got {value!r}"
 UNKNOWN_ATTRIBUTE = "attributes must be among: {known}; got {value!r}"
-BAD_RATIO_BAND = "ratio_band must be (low, high) with 0 < low <= 1 <= high"
-BAD_ALPHA = "alpha must be between 0 and 1"
-BAD_MIN_N = "min_n must be at least 1"
 PREDICTION_OR_SCORE = "give exactly one of prediction and score"
 SCORE_NEEDS_THRESHOLD = "a score needs a threshold to turn it into predictions"
 THRESHOLD_WITHOUT_SCORE = "a threshold applies to a score, not to a prediction"
 NO_GROUPS = "give at least one group column"
-MISSING_VALUES = "{column} is empty in {count} rows"
 NOT_NUMERIC = "{column} must be numeric; found {value!r}"
-EMPTY = "the data has no rows"
 
 DECISIONS_CAVEAT = (
     "Same estimated risk: decisions are compared within bands of the risk estimate "
@@ -68,16 +70,12 @@ INTERSECTION_CAVEAT = (
 def _check_options(
     min_n: int, ratio_band: tuple[float, float], alpha: float, adjust: str
 ) -> tuple[float, float]:
-    if min_n < 1:
-        raise ValueError(BAD_MIN_N)
-    low, high = (float(v) for v in ratio_band)
-    if not 0 < low <= 1 <= high:
-        raise ValueError(BAD_RATIO_BAND)
-    if not 0 < alpha < 1:
-        raise ValueError(BAD_ALPHA)
+    check_min_n(min_n)
+    band = check_ratio_band(ratio_band)
+    check_alpha(alpha)
     if adjust not in ADJUSTMENTS:
         raise ValueError(f"adjust must be one of: {', '.join(ADJUSTMENTS)}")
-    return low, high
+    return band
 
 
 def _require(frame: pd.DataFrame, column: str, purpose: str) -> None:
@@ -101,23 +99,6 @@ def risk_strata(probability: np.ndarray, bands: int) -> tuple[np.ndarray, list[f
     """
     edges = np.quantile(probability, np.linspace(0, 1, bands + 1)[1:-1])
     return band_of(probability, edges) - 1, edges.tolist()
-
-
-def london_month(received_at: pd.Series) -> np.ndarray:
-    """Months since year 0 of each timestamp in Europe/London (naive times read as London)."""
-    stamps = received_at
-    if not pd.api.types.is_datetime64_any_dtype(stamps.dtype):
-        try:
-            stamps = pd.to_datetime(stamps, format="ISO8601")
-        except ValueError:  # offsets differ (GMT and BST): read as instants
-            stamps = pd.to_datetime(stamps, format="ISO8601", utc=True)
-    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
-        stamps = stamps.dt.tz_convert(LONDON)
-    if stamps.isna().any():
-        raise ValueError(
-            MISSING_VALUES.format(column="received_at", count=int(stamps.isna().sum()))
-        )
-    return (stamps.dt.year.to_numpy() * 12 + stamps.dt.month.to_numpy() - 1).astype(np.int64)
 
 
 def audit_contract(

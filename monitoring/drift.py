@@ -28,8 +28,7 @@ import pandas as pd
 from scipy.stats import chi2
 
 from data.bands import band_of
-from fairness.groups import age_bands
-from fairness.rates import fisher_or_z_p
+from fairness import age_bands, fisher_or_z_p
 from models import features as F
 from monitoring.checks import Check
 
