@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Literal
 
@@ -162,121 +163,51 @@ def audit_contract(
         Coverage of every interval.
     """
     band = _check_options(min_n, ratio_band, alpha, adjust)
-    if len(frame) == 0:
-        raise ValueError(EMPTY)
+    probability = _probability(frame)
     reference = dict(reference or {})
-    _require(frame, "probability", "audit (score the extract first)")
-    probability = _numeric(frame["probability"], "probability")
-    bad = np.isnan(probability) | (probability < 0) | (probability > 1)
-    if bad.any():
-        raise ValueError(BAD_PROBABILITY.format(value=frame["probability"].iloc[np.argmax(bad)]))
-
     caveats: list[str] = [OBSERVATIONAL_CAVEAT]
     attributes = _attributes(frame, attributes, caveats)
     runs = _audits(frame, audits, caveats)
-    if intersections and "decisions" in runs:
-        names = [*attributes, *(f"{a} & {b}" for a, b in combinations(attributes, 2))]
-    else:
-        names = list(attributes)
-    check_reference_attributes(reference, names)
-
-    if use_band_column and "band" in frame.columns:
-        band_values = _numeric(frame["band"], "band")
-        if np.isnan(band_values).any():
-            raise ValueError(
-                MISSING_VALUES.format(column="band", count=int(np.isnan(band_values).sum()))
-            )
-        uniques, strata = np.unique(band_values, return_inverse=True)
-        n_strata = uniques.size
-        strata_record: dict[str, Any] = {"source": "band column", "bands": uniques.tolist()}
-        bands_text = "the band column"
-    else:
-        strata, edges = risk_strata(probability, risk_bands)
-        n_strata = risk_bands
-        strata_record = {"source": f"{risk_bands} quantile bands of probability", "cuts": edges}
-        bands_text = f"{risk_bands} quantile bands of the estimate in the audited data"
-    if threshold is None:
-        threshold = float(np.quantile(probability, threshold_quantile))
-        threshold_source = f"{threshold_quantile:g} quantile of probability"
-    else:
-        threshold_source = "given"
+    pairs = intersections and "decisions" in runs
+    check_reference_attributes(reference, _audited_names(attributes, pairs=pairs))
+    strata = _strata(frame, probability, risk_bands=risk_bands, use_band_column=use_band_column)
+    threshold, threshold_source = _threshold(probability, threshold, threshold_quantile)
 
     singles = contract_groupings(frame, attributes)
+    common = {"reference": reference, "min_n": min_n, "ratio_band": band, "confidence": confidence}
     findings: list[Finding] = []
-    tables: dict[str, Any] = {"risk_strata": strata_record}
+    tables: dict[str, Any] = {"risk_strata": strata.record}
     suppressed = 0
     if "decisions" in runs:
-        caveats.append(DECISIONS_CAVEAT.format(bands=bands_text))
-        decision = frame["decision"].astype("string")
-        known = {d.value for d in Decision}
-        unknown = ~decision.isna() & ~decision.isin(known)
-        if unknown.any():
-            raise ValueError(UNKNOWN_DECISION.format(value=decision[unknown].iloc[0]))
-        decided = decision.notna().to_numpy()
-        nfa = decision.eq(Decision.NFA.value).to_numpy(dtype=bool, na_value=False)
-        escalated = decision.isin([d.value for d in ESCALATIONS]).to_numpy(
-            dtype=bool, na_value=False
-        )
-        groupings = list(singles)
-        if intersections:
-            for a, b in combinations(singles, 2):
-                cell, dropped = intersect(a, b, min_n=min_n)
-                if cell.labels:  # every cell may be under the minimum size in small data
-                    groupings.append(cell)
-                suppressed += dropped
-            caveats.append(INTERSECTION_CAVEAT.format(min_n=min_n, suppressed=suppressed))
-        found, by_band = decisions_findings(
-            groupings,
-            np.where(decided, strata, -1),
-            n_strata,
-            {"nfa_rate": nfa, "escalation_rate": escalated},
-            reference=reference,
-            min_n=min_n,
-            ratio_band=band,
-            confidence=confidence,
-            table_attributes=attributes,
+        found, tables["nfa_by_band"], suppressed = _decisions_audit(
+            frame,
+            singles,
+            strata,
+            attributes=attributes,
+            intersections=intersections,
+            caveats=caveats,
+            **common,
         )
         findings += found
-        tables["nfa_by_band"] = by_band
     if "model" in runs:
-        caveats.append(SELECTIVE_LABELS_CAVEAT)
-        outcome = to_binary(frame["outcome_need_12m"], "outcome_need_12m")
-        observed = ~np.isnan(outcome)
-        surface = None
-        if "surface_share" in frame.columns:
-            surface = _numeric(frame["surface_share"], "surface_share")
-        found, calibration = model_findings(
+        found, tables["calibration"] = _model_audit(
+            frame,
             singles,
             probability,
-            observed,
-            np.nan_to_num(outcome) == 1,
+            strata,
+            attributes=attributes,
             threshold=threshold,
-            surface_share=surface,
-            strata=strata,
-            n_strata=n_strata,
-            reference=reference,
-            min_n=min_n,
-            ratio_band=band,
             auc_margin=auc_margin,
-            confidence=confidence,
-            table_attributes=attributes,
+            caveats=caveats,
+            **common,
         )
         findings += found
-        tables["calibration"] = calibration
     if "workload" in runs:
-        caveats.append(WORKLOAD_CAVEAT)
-        teams = from_values("team_id", frame["team_id"])
-        missing = teams.labels.index("(missing)") if "(missing)" in teams.labels else -2
-        teams = Grouping("team_id", np.where(teams.codes == missing, -1, teams.codes), teams.labels)
-        decision = frame["decision"].astype("string")
-        findings += workload_findings(
-            teams,
-            london_month(frame["received_at"]),
-            decision.eq(Decision.NFA.value).to_numpy(dtype=bool, na_value=False),
-            decision.notna().to_numpy(),
+        findings += _workload_audit(
+            frame,
             strata,
-            n_strata,
             volume_step=volume_step,
+            caveats=caveats,
             min_n=min_n,
             ratio_band=band,
             confidence=confidence,
@@ -293,7 +224,7 @@ def audit_contract(
         "alpha": alpha,
         "adjust": adjust,
         "confidence": confidence,
-        "risk_strata": strata_record["source"],
+        "risk_strata": strata.record["source"],
         "threshold": threshold,
         "threshold_source": threshold_source,
         "volume_step": volume_step,
@@ -313,6 +244,182 @@ def audit_contract(
         headlines=headlines(findings, mode="contract"),
         findings=findings,
         tables=tables,
+    )
+
+
+# --- the steps of audit_contract --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Strata:
+    """Each row's risk stratum (0-based), how many there are, and how they were formed."""
+
+    codes: np.ndarray
+    count: int
+    record: dict[str, Any]
+    text: str  # for the decisions caveat
+
+
+def _probability(frame: pd.DataFrame) -> np.ndarray:
+    """The frame's risk estimates, refusing an empty frame or a value outside 0 to 1."""
+    if len(frame) == 0:
+        raise ValueError(EMPTY)
+    _require(frame, "probability", "audit (score the extract first)")
+    probability = _numeric(frame["probability"], "probability")
+    bad = np.isnan(probability) | (probability < 0) | (probability > 1)
+    if bad.any():
+        raise ValueError(BAD_PROBABILITY.format(value=frame["probability"].iloc[np.argmax(bad)]))
+    return probability
+
+
+def _audited_names(attributes: Sequence[str], *, pairs: bool) -> list[str]:
+    """The attributes audited, and their pairs when intersections are audited."""
+    if not pairs:
+        return list(attributes)
+    return [*attributes, *(f"{a} & {b}" for a, b in combinations(attributes, 2))]
+
+
+def _strata(
+    frame: pd.DataFrame, probability: np.ndarray, *, risk_bands: int, use_band_column: bool
+) -> _Strata:
+    """Strata of the same estimated risk: the band column if present and wanted, else quantiles."""
+    if use_band_column and "band" in frame.columns:
+        band_values = _numeric(frame["band"], "band")
+        if np.isnan(band_values).any():
+            raise ValueError(
+                MISSING_VALUES.format(column="band", count=int(np.isnan(band_values).sum()))
+            )
+        uniques, codes = np.unique(band_values, return_inverse=True)
+        record: dict[str, Any] = {"source": "band column", "bands": uniques.tolist()}
+        return _Strata(codes, uniques.size, record, "the band column")
+    codes, edges = risk_strata(probability, risk_bands)
+    record = {"source": f"{risk_bands} quantile bands of probability", "cuts": edges}
+    text = f"{risk_bands} quantile bands of the estimate in the audited data"
+    return _Strata(codes, risk_bands, record, text)
+
+
+def _threshold(
+    probability: np.ndarray, threshold: float | None, quantile: float
+) -> tuple[float, str]:
+    """The review threshold for the model's error rates, and where it came from."""
+    if threshold is None:
+        return float(np.quantile(probability, quantile)), f"{quantile:g} quantile of probability"
+    return threshold, "given"
+
+
+def _decisions_audit(
+    frame: pd.DataFrame,
+    singles: list[Grouping],
+    strata: _Strata,
+    *,
+    attributes: Sequence[str],
+    intersections: bool,
+    caveats: list[str],
+    reference: Mapping[str, str],
+    min_n: int,
+    ratio_band: tuple[float, float],
+    confidence: float,
+) -> tuple[list[Finding], dict[str, Any], int]:
+    """NFA and escalation at the same estimated risk; the NFA-by-band table; cells left out."""
+    caveats.append(DECISIONS_CAVEAT.format(bands=strata.text))
+    decision = frame["decision"].astype("string")
+    known = {d.value for d in Decision}
+    unknown = ~decision.isna() & ~decision.isin(known)
+    if unknown.any():
+        raise ValueError(UNKNOWN_DECISION.format(value=decision[unknown].iloc[0]))
+    decided = decision.notna().to_numpy()
+    nfa = decision.eq(Decision.NFA.value).to_numpy(dtype=bool, na_value=False)
+    escalated = decision.isin([d.value for d in ESCALATIONS]).to_numpy(dtype=bool, na_value=False)
+    groupings = list(singles)
+    suppressed = 0
+    if intersections:
+        for a, b in combinations(singles, 2):
+            cell, dropped = intersect(a, b, min_n=min_n)
+            if cell.labels:  # every cell may be under the minimum size in small data
+                groupings.append(cell)
+            suppressed += dropped
+        caveats.append(INTERSECTION_CAVEAT.format(min_n=min_n, suppressed=suppressed))
+    found, by_band = decisions_findings(
+        groupings,
+        np.where(decided, strata.codes, -1),
+        strata.count,
+        {"nfa_rate": nfa, "escalation_rate": escalated},
+        reference=reference,
+        min_n=min_n,
+        ratio_band=ratio_band,
+        confidence=confidence,
+        table_attributes=attributes,
+    )
+    return found, by_band, suppressed
+
+
+def _model_audit(
+    frame: pd.DataFrame,
+    singles: list[Grouping],
+    probability: np.ndarray,
+    strata: _Strata,
+    *,
+    attributes: Sequence[str],
+    threshold: float,
+    auc_margin: float,
+    caveats: list[str],
+    reference: Mapping[str, str],
+    min_n: int,
+    ratio_band: tuple[float, float],
+    confidence: float,
+) -> tuple[list[Finding], dict[str, Any]]:
+    """Calibration, error rates, AUC and surface share by group; the calibration table."""
+    caveats.append(SELECTIVE_LABELS_CAVEAT)
+    outcome = to_binary(frame["outcome_need_12m"], "outcome_need_12m")
+    observed = ~np.isnan(outcome)
+    surface = None
+    if "surface_share" in frame.columns:
+        surface = _numeric(frame["surface_share"], "surface_share")
+    return model_findings(
+        singles,
+        probability,
+        observed,
+        np.nan_to_num(outcome) == 1,
+        threshold=threshold,
+        surface_share=surface,
+        strata=strata.codes,
+        n_strata=strata.count,
+        reference=reference,
+        min_n=min_n,
+        ratio_band=ratio_band,
+        auc_margin=auc_margin,
+        confidence=confidence,
+        table_attributes=attributes,
+    )
+
+
+def _workload_audit(
+    frame: pd.DataFrame,
+    strata: _Strata,
+    *,
+    volume_step: float,
+    caveats: list[str],
+    min_n: int,
+    ratio_band: tuple[float, float],
+    confidence: float,
+) -> list[Finding]:
+    """Each team's NFA at the same risk against its monthly volume."""
+    caveats.append(WORKLOAD_CAVEAT)
+    teams = from_values("team_id", frame["team_id"])
+    missing = teams.labels.index("(missing)") if "(missing)" in teams.labels else -2
+    teams = Grouping("team_id", np.where(teams.codes == missing, -1, teams.codes), teams.labels)
+    decision = frame["decision"].astype("string")
+    return workload_findings(
+        teams,
+        london_month(frame["received_at"]),
+        decision.eq(Decision.NFA.value).to_numpy(dtype=bool, na_value=False),
+        decision.notna().to_numpy(),
+        strata.codes,
+        strata.count,
+        volume_step=volume_step,
+        min_n=min_n,
+        ratio_band=ratio_band,
+        confidence=confidence,
     )
 
 
