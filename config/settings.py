@@ -10,10 +10,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RATE_LIMIT_OFF = frozenset({"", "0", "off", "none"})
+# Error messages (tests assert them).
+BAND_OUT_OF_RANGE = (
+    "TRIAGE_FLAG_HIGH_RISK_BAND={band} can never be reached with TRIAGE_RISK_BANDS={bands}: "
+    "bands run from 1 to {bands}, so set the high-risk band to {bands} or less"
+)
 
 
 class Settings(BaseSettings):
@@ -134,6 +139,15 @@ class Settings(BaseSettings):
             except ValueError as error:
                 raise ValueError(f"not a rate limit like '600/minute': {value!r}") from error
         return value
+
+    @model_validator(mode="after")
+    def _high_risk_band_exists(self) -> Settings:
+        """Refuse a high-risk band above the number of bands: its flag could never fire."""
+        if self.flag_high_risk_band > self.risk_bands:
+            raise ValueError(
+                BAND_OUT_OF_RANGE.format(band=self.flag_high_risk_band, bands=self.risk_bands)
+            )
+        return self
 
     @property
     def rate_limit_enabled(self) -> bool:

@@ -34,7 +34,6 @@ Role = Literal["key", "context", "surface", "substantive", "protected", "history
 Kind = Literal["id", "datetime", "date", "int", "bool", "code", "codes", "reasons", "text", "float"]
 
 CONCERN_SEPARATOR = ";"
-CONTRACT_VERSION = 1
 LONDON = "Europe/London"
 
 
@@ -117,7 +116,6 @@ COLUMNS: tuple[str, ...] = tuple(f.name for f in FIELDS)
 REQUIRED: tuple[str, ...] = tuple(f.name for f in FIELDS if f.required)
 SURFACE: tuple[str, ...] = tuple(f.name for f in FIELDS if f.role == "surface")
 SUBSTANTIVE: tuple[str, ...] = tuple(f.name for f in FIELDS if f.role == "substantive")
-PROTECTED: tuple[str, ...] = tuple(f.name for f in FIELDS if f.role == "protected")
 # The fields a model may read: what the duty worker knows, less protected characteristics and
 # context (time, team, free text).
 MODEL_INPUTS: tuple[str, ...] = SURFACE + SUBSTANTIVE

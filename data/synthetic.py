@@ -37,7 +37,7 @@ from data.codes import (
     LateReason,
     ReferralSource,
 )
-from data.contract import COLUMNS
+from data.contract import COLUMNS, LONDON
 from data.published import figures
 from data.workdays import (
     ASSESSMENT_DECISIONS,
@@ -494,7 +494,7 @@ def _draw_teams_and_times(
     local = months.to_numpy()[month_index] + pd.to_timedelta(offsets, unit="s").to_numpy()
     received = (
         pd.DatetimeIndex(local)
-        .tz_localize("Europe/London", ambiguous=np.ones(n, dtype=bool), nonexistent="shift_forward")
+        .tz_localize(LONDON, ambiguous=np.ones(n, dtype=bool), nonexistent="shift_forward")
         .tz_convert("UTC")
         .as_unit("ns")
     )

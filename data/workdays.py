@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-LONDON = ZoneInfo("Europe/London")
+from data.contract import LONDON as LONDON_NAME
+
+LONDON = ZoneInfo(LONDON_NAME)  # the contract's time zone, as a tzinfo
 # England and Wales share one list of bank holidays; `holidays` files it under subdivision ENG.
 HOLIDAY_SUBDIVISION = "ENG"
 MAX_REVIEW_AHEAD_DAYS = 366  # "more than a year ahead" (a year may have 366 days)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from data.bands import band_of
 from data.codes import ESCALATIONS, Decision
 from fairness.adjust import ADJUSTMENTS, Adjustment
 from fairness.decisions import DECISION_METRICS, decisions_findings
@@ -26,10 +28,17 @@ from fairness.headlines import headlines
 from fairness.model_audit import MODEL_METRICS, SELECTIVE_LABELS_CAVEAT, model_findings
 from fairness.report import Finding, Report, adjustment_record, finalise
 from fairness.workload import WORKLOAD_CAVEAT, workload_findings
+from reporting import (
+    EMPTY,
+    MISSING_VALUES,
+    check_alpha,
+    check_min_n,
+    check_ratio_band,
+    london_month,
+)
 
 ContractAudit = Literal["decisions", "model", "workload"]
 CONTRACT_AUDITS: tuple[str, ...] = ("decisions", "model", "workload")
-LONDON = "Europe/London"
 
 # Error messages (tests assert them).
 MISSING_COLUMN = "the data has no {column!r} column, which the {purpose} needs"
@@ -37,16 +46,11 @@ BAD_PROBABILITY = "probability must be a number from 0 to 1 in every row; found 
 UNKNOWN_DECISION = "decision has a value that is not a contract decision: {value!r}"
 UNKNOWN_AUDIT = "audits must be among: decisions, model, workload; got {value!r}"
 UNKNOWN_ATTRIBUTE = "attributes must be among: {known}; got {value!r}"
-BAD_RATIO_BAND = "ratio_band must be (low, high) with 0 < low <= 1 <= high"
-BAD_ALPHA = "alpha must be between 0 and 1"
-BAD_MIN_N = "min_n must be at least 1"
 PREDICTION_OR_SCORE = "give exactly one of prediction and score"
 SCORE_NEEDS_THRESHOLD = "a score needs a threshold to turn it into predictions"
 THRESHOLD_WITHOUT_SCORE = "a threshold applies to a score, not to a prediction"
 NO_GROUPS = "give at least one group column"
-MISSING_VALUES = "{column} is empty in {count} rows"
 NOT_NUMERIC = "{column} must be numeric; found {value!r}"
-EMPTY = "the data has no rows"
 
 DECISIONS_CAVEAT = (
     "Same estimated risk: decisions are compared within bands of the risk estimate "
@@ -67,16 +71,12 @@ INTERSECTION_CAVEAT = (
 def _check_options(
     min_n: int, ratio_band: tuple[float, float], alpha: float, adjust: str
 ) -> tuple[float, float]:
-    if min_n < 1:
-        raise ValueError(BAD_MIN_N)
-    low, high = (float(v) for v in ratio_band)
-    if not 0 < low <= 1 <= high:
-        raise ValueError(BAD_RATIO_BAND)
-    if not 0 < alpha < 1:
-        raise ValueError(BAD_ALPHA)
+    check_min_n(min_n)
+    band = check_ratio_band(ratio_band)
+    check_alpha(alpha)
     if adjust not in ADJUSTMENTS:
         raise ValueError(f"adjust must be one of: {', '.join(ADJUSTMENTS)}")
-    return low, high
+    return band
 
 
 def _require(frame: pd.DataFrame, column: str, purpose: str) -> None:
@@ -93,29 +93,13 @@ def _numeric(series: pd.Series, column: str) -> np.ndarray:
 
 
 def risk_strata(probability: np.ndarray, bands: int) -> tuple[np.ndarray, list[float]]:
-    """Each row's risk decile (or ``bands``-ile) of ``probability``, and the cut points.
+    """Each row's risk decile (or ``bands``-ile) of ``probability`` from 0, and the cut points.
 
-    Tied probabilities stay in one band, so with heavy ties some bands are empty.
+    Banded as the model bands (:func:`data.bands.band_of`: a probability on a cut goes to the
+    band above). Tied probabilities stay in one band, so with heavy ties some bands are empty.
     """
     edges = np.quantile(probability, np.linspace(0, 1, bands + 1)[1:-1])
-    return np.searchsorted(edges, probability, side="left").astype(np.int64), edges.tolist()
-
-
-def london_month(received_at: pd.Series) -> np.ndarray:
-    """Months since year 0 of each timestamp in Europe/London (naive times read as London)."""
-    stamps = received_at
-    if not pd.api.types.is_datetime64_any_dtype(stamps.dtype):
-        try:
-            stamps = pd.to_datetime(stamps, format="ISO8601")
-        except ValueError:  # offsets differ (GMT and BST): read as instants
-            stamps = pd.to_datetime(stamps, format="ISO8601", utc=True)
-    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
-        stamps = stamps.dt.tz_convert(LONDON)
-    if stamps.isna().any():
-        raise ValueError(
-            MISSING_VALUES.format(column="received_at", count=int(stamps.isna().sum()))
-        )
-    return (stamps.dt.year.to_numpy() * 12 + stamps.dt.month.to_numpy() - 1).astype(np.int64)
+    return band_of(probability, edges) - 1, edges.tolist()
 
 
 def audit_contract(
@@ -179,121 +163,51 @@ def audit_contract(
         Coverage of every interval.
     """
     band = _check_options(min_n, ratio_band, alpha, adjust)
-    if len(frame) == 0:
-        raise ValueError(EMPTY)
+    probability = _probability(frame)
     reference = dict(reference or {})
-    _require(frame, "probability", "audit (score the extract first)")
-    probability = _numeric(frame["probability"], "probability")
-    bad = np.isnan(probability) | (probability < 0) | (probability > 1)
-    if bad.any():
-        raise ValueError(BAD_PROBABILITY.format(value=frame["probability"].iloc[np.argmax(bad)]))
-
     caveats: list[str] = [OBSERVATIONAL_CAVEAT]
     attributes = _attributes(frame, attributes, caveats)
     runs = _audits(frame, audits, caveats)
-    if intersections and "decisions" in runs:
-        names = [*attributes, *(f"{a} & {b}" for a, b in combinations(attributes, 2))]
-    else:
-        names = list(attributes)
-    check_reference_attributes(reference, names)
-
-    if use_band_column and "band" in frame.columns:
-        band_values = _numeric(frame["band"], "band")
-        if np.isnan(band_values).any():
-            raise ValueError(
-                MISSING_VALUES.format(column="band", count=int(np.isnan(band_values).sum()))
-            )
-        uniques, strata = np.unique(band_values, return_inverse=True)
-        n_strata = uniques.size
-        strata_record: dict[str, Any] = {"source": "band column", "bands": uniques.tolist()}
-        bands_text = "the band column"
-    else:
-        strata, edges = risk_strata(probability, risk_bands)
-        n_strata = risk_bands
-        strata_record = {"source": f"{risk_bands} quantile bands of probability", "cuts": edges}
-        bands_text = f"{risk_bands} quantile bands of the estimate in the audited data"
-    if threshold is None:
-        threshold = float(np.quantile(probability, threshold_quantile))
-        threshold_source = f"{threshold_quantile:g} quantile of probability"
-    else:
-        threshold_source = "given"
+    pairs = intersections and "decisions" in runs
+    check_reference_attributes(reference, _audited_names(attributes, pairs=pairs))
+    strata = _strata(frame, probability, risk_bands=risk_bands, use_band_column=use_band_column)
+    threshold, threshold_source = _threshold(probability, threshold, threshold_quantile)
 
     singles = contract_groupings(frame, attributes)
+    common = {"reference": reference, "min_n": min_n, "ratio_band": band, "confidence": confidence}
     findings: list[Finding] = []
-    tables: dict[str, Any] = {"risk_strata": strata_record}
+    tables: dict[str, Any] = {"risk_strata": strata.record}
     suppressed = 0
     if "decisions" in runs:
-        caveats.append(DECISIONS_CAVEAT.format(bands=bands_text))
-        decision = frame["decision"].astype("string")
-        known = {d.value for d in Decision}
-        unknown = ~decision.isna() & ~decision.isin(known)
-        if unknown.any():
-            raise ValueError(UNKNOWN_DECISION.format(value=decision[unknown].iloc[0]))
-        decided = decision.notna().to_numpy()
-        nfa = decision.eq(Decision.NFA.value).to_numpy(dtype=bool, na_value=False)
-        escalated = decision.isin([d.value for d in ESCALATIONS]).to_numpy(
-            dtype=bool, na_value=False
-        )
-        groupings = list(singles)
-        if intersections:
-            for a, b in combinations(singles, 2):
-                cell, dropped = intersect(a, b, min_n=min_n)
-                if cell.labels:  # every cell may be under the minimum size in small data
-                    groupings.append(cell)
-                suppressed += dropped
-            caveats.append(INTERSECTION_CAVEAT.format(min_n=min_n, suppressed=suppressed))
-        found, by_band = decisions_findings(
-            groupings,
-            np.where(decided, strata, -1),
-            n_strata,
-            {"nfa_rate": nfa, "escalation_rate": escalated},
-            reference=reference,
-            min_n=min_n,
-            ratio_band=band,
-            confidence=confidence,
-            table_attributes=attributes,
+        found, tables["nfa_by_band"], suppressed = _decisions_audit(
+            frame,
+            singles,
+            strata,
+            attributes=attributes,
+            intersections=intersections,
+            caveats=caveats,
+            **common,
         )
         findings += found
-        tables["nfa_by_band"] = by_band
     if "model" in runs:
-        caveats.append(SELECTIVE_LABELS_CAVEAT)
-        outcome = to_binary(frame["outcome_need_12m"], "outcome_need_12m")
-        observed = ~np.isnan(outcome)
-        surface = None
-        if "surface_share" in frame.columns:
-            surface = _numeric(frame["surface_share"], "surface_share")
-        found, calibration = model_findings(
+        found, tables["calibration"] = _model_audit(
+            frame,
             singles,
             probability,
-            observed,
-            np.nan_to_num(outcome) == 1,
+            strata,
+            attributes=attributes,
             threshold=threshold,
-            surface_share=surface,
-            strata=strata,
-            n_strata=n_strata,
-            reference=reference,
-            min_n=min_n,
-            ratio_band=band,
             auc_margin=auc_margin,
-            confidence=confidence,
-            table_attributes=attributes,
+            caveats=caveats,
+            **common,
         )
         findings += found
-        tables["calibration"] = calibration
     if "workload" in runs:
-        caveats.append(WORKLOAD_CAVEAT)
-        teams = from_values("team_id", frame["team_id"])
-        missing = teams.labels.index("(missing)") if "(missing)" in teams.labels else -2
-        teams = Grouping("team_id", np.where(teams.codes == missing, -1, teams.codes), teams.labels)
-        decision = frame["decision"].astype("string")
-        findings += workload_findings(
-            teams,
-            london_month(frame["received_at"]),
-            decision.eq(Decision.NFA.value).to_numpy(dtype=bool, na_value=False),
-            decision.notna().to_numpy(),
+        findings += _workload_audit(
+            frame,
             strata,
-            n_strata,
             volume_step=volume_step,
+            caveats=caveats,
             min_n=min_n,
             ratio_band=band,
             confidence=confidence,
@@ -310,7 +224,7 @@ def audit_contract(
         "alpha": alpha,
         "adjust": adjust,
         "confidence": confidence,
-        "risk_strata": strata_record["source"],
+        "risk_strata": strata.record["source"],
         "threshold": threshold,
         "threshold_source": threshold_source,
         "volume_step": volume_step,
@@ -330,6 +244,182 @@ def audit_contract(
         headlines=headlines(findings, mode="contract"),
         findings=findings,
         tables=tables,
+    )
+
+
+# --- the steps of audit_contract --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Strata:
+    """Each row's risk stratum (0-based), how many there are, and how they were formed."""
+
+    codes: np.ndarray
+    count: int
+    record: dict[str, Any]
+    text: str  # for the decisions caveat
+
+
+def _probability(frame: pd.DataFrame) -> np.ndarray:
+    """The frame's risk estimates, refusing an empty frame or a value outside 0 to 1."""
+    if len(frame) == 0:
+        raise ValueError(EMPTY)
+    _require(frame, "probability", "audit (score the extract first)")
+    probability = _numeric(frame["probability"], "probability")
+    bad = np.isnan(probability) | (probability < 0) | (probability > 1)
+    if bad.any():
+        raise ValueError(BAD_PROBABILITY.format(value=frame["probability"].iloc[np.argmax(bad)]))
+    return probability
+
+
+def _audited_names(attributes: Sequence[str], *, pairs: bool) -> list[str]:
+    """The attributes audited, and their pairs when intersections are audited."""
+    if not pairs:
+        return list(attributes)
+    return [*attributes, *(f"{a} & {b}" for a, b in combinations(attributes, 2))]
+
+
+def _strata(
+    frame: pd.DataFrame, probability: np.ndarray, *, risk_bands: int, use_band_column: bool
+) -> _Strata:
+    """Strata of the same estimated risk: the band column if present and wanted, else quantiles."""
+    if use_band_column and "band" in frame.columns:
+        band_values = _numeric(frame["band"], "band")
+        if np.isnan(band_values).any():
+            raise ValueError(
+                MISSING_VALUES.format(column="band", count=int(np.isnan(band_values).sum()))
+            )
+        uniques, codes = np.unique(band_values, return_inverse=True)
+        record: dict[str, Any] = {"source": "band column", "bands": uniques.tolist()}
+        return _Strata(codes, uniques.size, record, "the band column")
+    codes, edges = risk_strata(probability, risk_bands)
+    record = {"source": f"{risk_bands} quantile bands of probability", "cuts": edges}
+    text = f"{risk_bands} quantile bands of the estimate in the audited data"
+    return _Strata(codes, risk_bands, record, text)
+
+
+def _threshold(
+    probability: np.ndarray, threshold: float | None, quantile: float
+) -> tuple[float, str]:
+    """The review threshold for the model's error rates, and where it came from."""
+    if threshold is None:
+        return float(np.quantile(probability, quantile)), f"{quantile:g} quantile of probability"
+    return threshold, "given"
+
+
+def _decisions_audit(
+    frame: pd.DataFrame,
+    singles: list[Grouping],
+    strata: _Strata,
+    *,
+    attributes: Sequence[str],
+    intersections: bool,
+    caveats: list[str],
+    reference: Mapping[str, str],
+    min_n: int,
+    ratio_band: tuple[float, float],
+    confidence: float,
+) -> tuple[list[Finding], dict[str, Any], int]:
+    """NFA and escalation at the same estimated risk; the NFA-by-band table; cells left out."""
+    caveats.append(DECISIONS_CAVEAT.format(bands=strata.text))
+    decision = frame["decision"].astype("string")
+    known = {d.value for d in Decision}
+    unknown = ~decision.isna() & ~decision.isin(known)
+    if unknown.any():
+        raise ValueError(UNKNOWN_DECISION.format(value=decision[unknown].iloc[0]))
+    decided = decision.notna().to_numpy()
+    nfa = decision.eq(Decision.NFA.value).to_numpy(dtype=bool, na_value=False)
+    escalated = decision.isin([d.value for d in ESCALATIONS]).to_numpy(dtype=bool, na_value=False)
+    groupings = list(singles)
+    suppressed = 0
+    if intersections:
+        for a, b in combinations(singles, 2):
+            cell, dropped = intersect(a, b, min_n=min_n)
+            if cell.labels:  # every cell may be under the minimum size in small data
+                groupings.append(cell)
+            suppressed += dropped
+        caveats.append(INTERSECTION_CAVEAT.format(min_n=min_n, suppressed=suppressed))
+    found, by_band = decisions_findings(
+        groupings,
+        np.where(decided, strata.codes, -1),
+        strata.count,
+        {"nfa_rate": nfa, "escalation_rate": escalated},
+        reference=reference,
+        min_n=min_n,
+        ratio_band=ratio_band,
+        confidence=confidence,
+        table_attributes=attributes,
+    )
+    return found, by_band, suppressed
+
+
+def _model_audit(
+    frame: pd.DataFrame,
+    singles: list[Grouping],
+    probability: np.ndarray,
+    strata: _Strata,
+    *,
+    attributes: Sequence[str],
+    threshold: float,
+    auc_margin: float,
+    caveats: list[str],
+    reference: Mapping[str, str],
+    min_n: int,
+    ratio_band: tuple[float, float],
+    confidence: float,
+) -> tuple[list[Finding], dict[str, Any]]:
+    """Calibration, error rates, AUC and surface share by group; the calibration table."""
+    caveats.append(SELECTIVE_LABELS_CAVEAT)
+    outcome = to_binary(frame["outcome_need_12m"], "outcome_need_12m")
+    observed = ~np.isnan(outcome)
+    surface = None
+    if "surface_share" in frame.columns:
+        surface = _numeric(frame["surface_share"], "surface_share")
+    return model_findings(
+        singles,
+        probability,
+        observed,
+        np.nan_to_num(outcome) == 1,
+        threshold=threshold,
+        surface_share=surface,
+        strata=strata.codes,
+        n_strata=strata.count,
+        reference=reference,
+        min_n=min_n,
+        ratio_band=ratio_band,
+        auc_margin=auc_margin,
+        confidence=confidence,
+        table_attributes=attributes,
+    )
+
+
+def _workload_audit(
+    frame: pd.DataFrame,
+    strata: _Strata,
+    *,
+    volume_step: float,
+    caveats: list[str],
+    min_n: int,
+    ratio_band: tuple[float, float],
+    confidence: float,
+) -> list[Finding]:
+    """Each team's NFA at the same risk against its monthly volume."""
+    caveats.append(WORKLOAD_CAVEAT)
+    teams = from_values("team_id", frame["team_id"])
+    missing = teams.labels.index("(missing)") if "(missing)" in teams.labels else -2
+    teams = Grouping("team_id", np.where(teams.codes == missing, -1, teams.codes), teams.labels)
+    decision = frame["decision"].astype("string")
+    return workload_findings(
+        teams,
+        london_month(frame["received_at"]),
+        decision.eq(Decision.NFA.value).to_numpy(dtype=bool, na_value=False),
+        decision.notna().to_numpy(),
+        strata.codes,
+        strata.count,
+        volume_step=volume_step,
+        min_n=min_n,
+        ratio_band=ratio_band,
+        confidence=confidence,
     )
 
 

@@ -1,22 +1,20 @@
 """One self-contained HTML page for a report: headlines, plots (embedded PNG) and findings.
 
-Every piece of data is escaped with ``html.escape``; plots are drawn with matplotlib's Agg
-canvas on figures that never touch pyplot's global state, so rendering is safe in a server.
+Every piece of data is escaped and plots are embedded with :mod:`reporting.html`'s helpers
+(matplotlib's Agg canvas, never pyplot's global state), so rendering is safe in a server.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from fairness.groups import INTERSECTION
-from fairness.report import Finding, Report, clean
+from fairness.report import Finding, Report
+from reporting.html import caveats_section, page, png_img, settings_section, write_page
+from reporting.html import escape as _e
 
 MAX_LINES = 8  # groups per line plot; the largest, plus any with a disparity
 COLOURS = {"disparity": "#b2182b", "reference": "#2166ac", "other": "#4d4d4d"}
@@ -44,23 +42,6 @@ TITLES = {
     "label_coverage": "Share with an observed outcome",
     "surface_share": "Share of estimate from surface features",
 }
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _png(figure: Any) -> str:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _img(figure: Any, alt: str) -> str:
-    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{_png(figure)}">'
 
 
 def _figure(width: float, height: float) -> Any:
@@ -117,7 +98,7 @@ def _rates_plot(findings: Sequence[Finding], metrics: Sequence[str], attribute: 
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(axis="x", alpha=0.3)
     figure.suptitle(f"{attribute}: blue = reference, red = disparity; bars are 95% CIs", fontsize=9)
-    return _img(figure, f"{attribute}: {', '.join(m for m, _ in panels)} by group with CIs")
+    return png_img(figure, f"{attribute}: {', '.join(m for m, _ in panels)} by group with CIs")
 
 
 def _chosen(
@@ -155,7 +136,7 @@ def _by_band_plot(attribute: str, table: dict[str, Any], ref: str, flagged: set[
     ax.set_title(f"NFA rate by risk band: {attribute}", fontsize=10)
     _legend(ax, ncols=2)
     ax.grid(alpha=0.3)
-    return _img(figure, f"NFA rate by risk band for each {attribute} group")
+    return png_img(figure, f"NFA rate by risk band for each {attribute} group")
 
 
 def _calibration_plot(attribute: str, table: dict[str, Any], ref: str, flagged: set[str]) -> str:
@@ -182,7 +163,7 @@ def _calibration_plot(attribute: str, table: dict[str, Any], ref: str, flagged: 
     ax.set_title(f"Calibration by {attribute} (selective labels: see caveats)", fontsize=9)
     _legend(ax, ncols=1)
     ax.grid(alpha=0.3)
-    return _img(figure, f"Calibration by {attribute} group: observed against estimated risk")
+    return png_img(figure, f"Calibration by {attribute} group: observed against estimated risk")
 
 
 def _workload_plot(findings: Sequence[Finding]) -> str:
@@ -198,7 +179,7 @@ def _workload_plot(findings: Sequence[Finding]) -> str:
     ax.set_xlabel(f"odds ratio of NFA at the same risk, month {step - 1:.0%} busier than usual")
     ax.set_title("Workload: NFA and monthly volume by team", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    return _img(figure, "Odds ratio of NFA in busier months, by team, with CIs")
+    return png_img(figure, "Odds ratio of NFA in busier months, by team, with CIs")
 
 
 def _number(value: float, metric: str) -> str:
@@ -287,7 +268,6 @@ def _attribute_sections(report: Report) -> list[str]:
 def render_html(report: Report, *, title: str = "Fairness audit") -> str:
     """Return the report as one self-contained HTML page (plots embedded as base64 PNG)."""
     headlines = "".join(f"<li>{_e(h)}</li>" for h in report.headlines)
-    caveats = "".join(f"<li class='caveat'>{_e(c)}</li>" for c in report.caveats)
     adjustment = report.adjustment
     meta = (
         f"Created {_e(report.created)} · {report.rows:,} rows · mode {_e(report.mode)} · "
@@ -304,7 +284,7 @@ def render_html(report: Report, *, title: str = "Fairness audit") -> str:
     sections = [
         f"<h1>{_e(title)}</h1><p class='meta'>{meta}</p>",
         f"<section><h2>What this report says</h2><ul>{headlines}</ul></section>",
-        f"<section><h2>Read with care</h2><ul>{caveats}</ul></section>",
+        caveats_section(report.caveats),
         "<section><h2>By attribute</h2>" + "\n".join(_attribute_sections(report)) + "</section>",
     ]
     if workload:
@@ -313,17 +293,10 @@ def render_html(report: Report, *, title: str = "Fairness audit") -> str:
         "<section><h2>Findings</h2><p>Disparities first; intersections appear only when they "
         f"show a disparity.</p>{_table(shown)}</section>"
     )
-    settings = json.dumps(clean(report.settings), indent=2, ensure_ascii=False)
-    sections.append(f"<section><h2>Settings</h2><pre>{_e(settings)}</pre></section>")
-    body = "\n".join(sections)
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>\n{body}\n</body></html>\n"
-    )
+    sections.append(settings_section(report.settings))
+    return page(title, STYLE, "\n".join(sections))
 
 
 def write_html(report: Report, path: str | Path, *, title: str = "Fairness audit") -> Path:
     """Write :func:`render_html` output to ``path`` and return the path."""
-    path = Path(path)
-    path.write_text(render_html(report, title=title), encoding="utf-8")
-    return path
+    return write_page(render_html(report, title=title), path)

@@ -1,18 +1,16 @@
-"""Findings, verdicts and the report, with JSON that never contains NaN."""
+"""Findings, verdicts and the report, with JSON that never contains NaN (:mod:`reporting`)."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from fairness.adjust import ADJUSTMENTS, Adjustment, adjust_pvalues
+from reporting import StrictJson, clean, created_now
 
 Audit = Literal["decisions", "model", "workload", "generic"]
 Verdict = Literal["disparity", "no_disparity_detected", "insufficient_data", "reference"]
@@ -80,21 +78,6 @@ class Finding:
 
 def _float(value: Any) -> float:
     return math.nan if value is None else float(value)
-
-
-def clean(value: Any) -> Any:
-    """Return ``value`` with NaN/inf as ``None`` and numpy scalars as Python ones, recursively."""
-    if isinstance(value, Mapping):
-        return {str(k): clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [clean(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    return value
 
 
 def group_findings(
@@ -219,7 +202,7 @@ def finalise(
 
 
 @dataclass
-class Report:
+class Report(StrictJson):
     """A fairness report: settings, caveats, headline sentences, findings and plot tables."""
 
     mode: Literal["contract", "generic"]
@@ -230,7 +213,7 @@ class Report:
     headlines: list[str]
     findings: list[Finding]
     tables: dict[str, Any] = field(default_factory=dict)
-    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    created: str = field(default_factory=created_now)
 
     def select(
         self,
@@ -269,16 +252,6 @@ class Report:
             "findings": [f.to_dict() for f in self.findings],
             "tables": clean(self.tables),
         }
-
-    def to_json(self, *, indent: int | None = 2) -> str:
-        """The report as strict JSON (``allow_nan=False``: a NaN would be a bug, not a value)."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False, ensure_ascii=False)
-
-    def write_json(self, path: str | Path) -> Path:
-        """Write the report as JSON and return the path."""
-        path = Path(path)
-        path.write_text(self.to_json() + "\n", encoding="utf-8")
-        return path
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Report:

@@ -16,10 +16,12 @@ import numpy as np
 import pandas as pd
 
 from data.codes import Concern, ReferralSource
+from data.contract import SURFACE
 from models import features as F
 from models.model import TriageModel
 
-SURFACE_FIELDS: tuple[str, ...] = ("child_age_years", "referral_source")
+# The contract's surface fields (who the child is, who called), named in every assessment.
+SURFACE_FIELDS: tuple[str, ...] = SURFACE
 # Field-level groups after concerns: the columns of each, in contract order.
 _OTHER_FIELDS: tuple[tuple[str, slice | int], ...] = (
     ("child_age_years", F.AGE_SLICE),
@@ -51,16 +53,12 @@ class Batch:
     substantive_band: np.ndarray
 
 
-def assess_batch(
-    model: TriageModel, frame: pd.DataFrame, *, surface_threshold: float = 0.5
-) -> Batch:
+def assess_batch(model: TriageModel, frame: pd.DataFrame, *, surface_threshold: float) -> Batch:
     """Assess every contact of a typed frame at once."""
     return assess_matrix(model, F.build_matrix(frame), surface_threshold=surface_threshold)
 
 
-def assess_matrix(
-    model: TriageModel, matrix: np.ndarray, *, surface_threshold: float = 0.5
-) -> Batch:
+def assess_matrix(model: TriageModel, matrix: np.ndarray, *, surface_threshold: float) -> Batch:
     """Assess every row of a model matrix (``models.features``) at once."""
     raw = model.raw_output(matrix)
     probability = model.calibrate(raw)
@@ -129,10 +127,14 @@ def assess(
     model: TriageModel,
     frame: pd.DataFrame,
     *,
-    surface_threshold: float = 0.5,
+    surface_threshold: float | None = None,
     method: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Assess contacts and return one JSON-ready assessment per row (the API contract's shape)."""
+    """Assess contacts and return one JSON-ready assessment per row (the API contract's shape).
+
+    ``surface_threshold`` defaults to the setting ``TRIAGE_SURFACE_SHARE_THRESHOLD``.
+    """
+    surface_threshold = _threshold_or_setting(surface_threshold)
     batch = assess_batch(model, frame, surface_threshold=surface_threshold)
     columns = {name: frame[name].to_numpy() for name in FIELD_VALUE_TYPES}
     columns["referral_source"] = frame["referral_source"].astype(str).to_numpy()
@@ -147,7 +149,7 @@ def assess_records(
     model: TriageModel,
     records: Sequence[Mapping[str, Any]],
     *,
-    surface_threshold: float = 0.5,
+    surface_threshold: float,
     method: str | None = None,
 ) -> list[dict[str, Any]]:
     """:func:`assess` for contract records (dicts; ``concerns`` a list of codes), without pandas."""
@@ -256,9 +258,17 @@ def _contributions(batch: Batch, i: int, values: dict[str, Any]) -> list[dict[st
 
 
 def assess_frame(
-    model: TriageModel, frame: pd.DataFrame, *, surface_threshold: float = 0.5, top: int = 3
+    model: TriageModel,
+    frame: pd.DataFrame,
+    *,
+    surface_threshold: float | None = None,
+    top: int = 3,
 ) -> pd.DataFrame:
-    """Assess contacts as a table: one row per contact, in the frame's order."""
+    """Assess contacts as a table: one row per contact, in the frame's order.
+
+    ``surface_threshold`` defaults to the setting ``TRIAGE_SURFACE_SHARE_THRESHOLD``.
+    """
+    surface_threshold = _threshold_or_setting(surface_threshold)
     batch = assess_batch(model, frame, surface_threshold=surface_threshold)
     names = [f"concerns:{c}" for c in F.CONCERN_CODES]
     shap_table = np.column_stack(
@@ -283,6 +293,15 @@ def assess_frame(
             "top_contributions": top_text,
         }
     )
+
+
+def _threshold_or_setting(threshold: float | None) -> float:
+    """The given surface-share threshold, else the one setting (read only when needed)."""
+    if threshold is not None:
+        return threshold
+    from config.settings import get_settings
+
+    return get_settings().surface_share_threshold
 
 
 # --- plain-English text ----------------------------------------------------------------------

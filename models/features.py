@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from data.codes import AGE_BANDS, Concern, ReferralSource
+from data.contract import SURFACE as SURFACE_FIELDS
 
 AGE_BAND_LABELS: tuple[str, ...] = tuple(label for label, _, _ in AGE_BANDS)
 # A representative age for each band, used when asking "what if the child were another age?".
@@ -58,7 +59,7 @@ SOURCE_SLICE = slice(AGE_SLICE.stop, AGE_SLICE.stop + len(SOURCE_CODES))
 CONCERN_SLICE = slice(SOURCE_SLICE.stop, SOURCE_SLICE.stop + len(CONCERN_CODES))
 PRIOR_INDEX, CP_PLAN_INDEX, EARLY_HELP_INDEX = range(CONCERN_SLICE.stop, len(COLUMNS))
 # True for the columns of surface fields (who the child is, who called).
-SURFACE: np.ndarray = np.array([c.field in ("child_age_years", "referral_source") for c in COLUMNS])
+SURFACE: np.ndarray = np.array([c.field in SURFACE_FIELDS for c in COLUMNS])
 
 
 def age_band_index(ages: np.ndarray) -> np.ndarray:

@@ -20,6 +20,8 @@ from typing import Any, Literal
 import numpy as np
 from scipy.special import expit
 
+from data.bands import band_of
+
 Family = Literal["linear", "tree"]
 
 
@@ -72,8 +74,8 @@ class TriageModel:
         return self.calibrate(self.raw_output(matrix))
 
     def band(self, probability: np.ndarray) -> np.ndarray:
-        """Risk band 1..bands for each probability; monotone in probability."""
-        return np.searchsorted(self.band_edges, np.asarray(probability), side="right") + 1
+        """Risk band 1..bands for each probability (:func:`data.bands.band_of`)."""
+        return band_of(probability, self.band_edges)
 
     def shap_values(self, matrix: np.ndarray) -> tuple[float, np.ndarray]:
         """Exact SHAP values in log-odds: ``(base_value, rows x columns)``.

@@ -10,17 +10,9 @@ records a report's summary in the version's model card. See docs/monitoring.md.
 from monitoring.checks import ALERT_KINDS, Alert, AlertKind, Check
 from monitoring.drift import BAD_EPSILON, BAD_PROFILE, BAD_PSI_BANDS, psi
 from monitoring.html import render_html, write_html
-from monitoring.monitor import (
-    BAD_ALPHA,
-    BAD_MIN_AUC,
-    BAD_MIN_N,
-    BAD_OUTCOME_MONTHS,
-    BAD_RATIO_BAND,
-    BAD_WINDOW,
-    EMPTY,
-    monitor,
-)
+from monitoring.monitor import BAD_MIN_AUC, BAD_MIN_N, BAD_OUTCOME_MONTHS, BAD_WINDOW, monitor
 from monitoring.report import MonitorReport
+from reporting import BAD_ALPHA, BAD_RATIO_BAND, EMPTY
 
 __all__ = [
     "ALERT_KINDS",

@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairness.adjust import adjust_pvalues
-from fairness.report import Finding, clean
+from fairness import Finding, adjust_pvalues
+from reporting import clean
 
 AlertKind = Literal[
     "input_drift", "estimate_drift", "decision_disparity", "workload", "performance"

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from fairness.groups import age_bands
-from fairness.rates import fisher_or_z_p
+from data.bands import band_of
+from fairness import age_bands, fisher_or_z_p
 from models import features as F
 from monitoring.checks import Check
 
@@ -342,7 +342,7 @@ def estimate_drift_checks(
     """Drift of each month's estimates over the reference deciles (PSI and chi-square)."""
     edges, shares = decile_bins(profile["probability_deciles"])
     reference_rows = float(profile.get("rows") or 0) or None
-    bins = np.searchsorted(edges, probability, side="right")
+    bins = band_of(probability, edges) - 1  # as the model bands: on a cut goes above
     counts = monthly_counts(bins, month_pos, len(months), shares.size)
     checks = []
     for m, month in enumerate(months):

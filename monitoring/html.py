@@ -1,15 +1,11 @@
 """One self-contained HTML page for a monitoring report: alerts, plots (embedded PNG), tables.
 
-Every piece of text is escaped with ``html.escape``; plots are drawn on matplotlib figures that
-never touch pyplot's global state (the Agg canvas), so rendering is safe inside a server.
+Every piece of text is escaped and plots are embedded with :mod:`reporting.html`'s helpers
+(matplotlib's Agg canvas, never pyplot's global state), so rendering is safe inside a server.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from fairness.report import clean
 from monitoring.checks import Check
 from monitoring.report import MonitorReport
+from reporting.html import caveats_section, page, png_img, settings_section, write_page
+from reporting.html import escape as _e
 
 MAX_SERIES = 6  # decision series per plot: the alerting ones first, then the most extreme
 MAX_CONCERNS = 8  # concern rows in the drift heatmap, by largest PSI
@@ -37,17 +34,6 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .caveat { color: #444; } pre { background: #f6f6f6; padding: 0.6rem; }
 section { margin-top: 2rem; }
 """
-KIND_TITLES = {
-    "input_drift": "Input drift",
-    "estimate_drift": "Estimate drift",
-    "decision_disparity": "Decision patterns",
-    "workload": "Workload",
-    "performance": "Performance",
-}
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def _figure(width: float, height: float) -> Any:
@@ -58,16 +44,6 @@ def _figure(width: float, height: float) -> Any:
         left=1.6 / width, right=0.97, bottom=0.7 / height, top=1 - 0.45 / height, wspace=0.35
     )
     return figure
-
-
-def _img(figure: Any, alt: str) -> str:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
 
 
 def _num(value: Any, digits: int = 3) -> str:
@@ -113,7 +89,7 @@ def _drift_heatmap(report: MonitorReport, months: Sequence[str]) -> str:
     _month_axis(ax, months)
     figure.colorbar(image, ax=ax, label="PSI")
     ax.set_title("Input drift: PSI by field and month (! = alert)", fontsize=9)
-    return _img(figure, "Heatmap of PSI by input field and month; alerts marked")
+    return png_img(figure, "Heatmap of PSI by input field and month; alerts marked")
 
 
 def _series_plot(
@@ -143,7 +119,7 @@ def _series_plot(
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return _img(figure, title)
+    return png_img(figure, title)
 
 
 def _by_key(checks: Sequence[Check]) -> dict[str, list[Check]]:
@@ -188,7 +164,7 @@ def _workload_plot(team_months: Sequence[dict[str, Any]]) -> str:
     ax.set_title("Workload: NFA against volume, one point per team and month", fontsize=9)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
-    return _img(figure, "NFA observed over expected against monthly volume, by team")
+    return png_img(figure, "NFA observed over expected against monthly volume, by team")
 
 
 def _alerts_table(report: MonitorReport) -> str:
@@ -322,24 +298,14 @@ def render_html(report: MonitorReport, *, title: str = "Monitoring report") -> s
             oe_plot,
             _checks_table(report.select(kind="performance")),
         ),
-        "<section><h2>Read with care</h2><ul>"
-        + "".join(f"<li class='caveat'>{_e(c)}</li>" for c in report.caveats)
-        + "</ul></section>",
-        "<section><h2>Settings</h2><pre>"
-        + _e(json.dumps(clean(report.settings), indent=2, ensure_ascii=False))
-        + "</pre></section>",
+        caveats_section(report.caveats),
+        settings_section(report.settings),
     ]
-    body = "\n".join(sections)
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>\n{body}\n</body></html>\n"
-    )
+    return page(title, STYLE, "\n".join(sections))
 
 
 def write_html(
     report: MonitorReport, path: str | Path, *, title: str = "Monitoring report"
 ) -> Path:
     """Write :func:`render_html` output to ``path`` and return the path."""
-    path = Path(path)
-    path.write_text(render_html(report, title=title), encoding="utf-8")
-    return path
+    return write_page(render_html(report, title=title), path)

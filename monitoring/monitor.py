@@ -9,18 +9,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data.contract import MODEL_INPUTS
-from fairness import BAD_PROBABILITY, MISSING_COLUMN, SELECTIVE_LABELS_CAVEAT
-from fairness.audit import DECISIONS_CAVEAT, OBSERVATIONAL_CAVEAT
-from fairness.workload import WORKLOAD_CAVEAT
+from data.contract import LONDON, MODEL_INPUTS
+from fairness import (
+    BAD_PROBABILITY,
+    DECISIONS_CAVEAT,
+    MISSING_COLUMN,
+    OBSERVATIONAL_CAVEAT,
+    SELECTIVE_LABELS_CAVEAT,
+    WORKLOAD_CAVEAT,
+)
 from monitoring import drift, messages, months, patterns, performance, workload
 from monitoring.checks import Check, adjust_checks, build_alerts
 from monitoring.report import MonitorReport
+from reporting import EMPTY, check_alpha, check_min_n, check_ratio_band
 
-EMPTY = "the data has no rows"
 BAD_MIN_N = "min_n and group_min_n must be at least 1"
-BAD_ALPHA = "alpha must be between 0 and 1"
-BAD_RATIO_BAND = "ratio_band must be (low, high) with 0 < low <= 1 <= high"
 BAD_WINDOW = "workload_window must be at least 3 months"
 BAD_OUTCOME_MONTHS = "outcome_months must be 0 or more"
 BAD_MIN_AUC = "min_auc must be between 0.5 and 1"
@@ -38,12 +41,9 @@ def _check_options(
     outcome_months: int,
     min_auc: float,
 ) -> None:
-    if min_n < 1 or group_min_n < 1:
-        raise ValueError(BAD_MIN_N)
-    if not 0 < alpha < 1:
-        raise ValueError(BAD_ALPHA)
-    if not 0 < ratio_band[0] <= 1 <= ratio_band[1]:
-        raise ValueError(BAD_RATIO_BAND)
+    check_min_n(min_n, group_min_n, message=BAD_MIN_N)
+    check_alpha(alpha)
+    check_ratio_band(ratio_band)
     drift.check_psi_options(psi_bands, epsilon)
     if workload_window < 3:
         raise ValueError(BAD_WINDOW)
@@ -277,7 +277,7 @@ def monitor(
             "outcome_months": outcome_months,
             "min_auc": min_auc,
             "now": instant.isoformat(timespec="seconds"),
-            "timezone": months.LONDON,
+            "timezone": LONDON,
         },
         adjustment={
             "method": "holm",

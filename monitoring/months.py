@@ -8,9 +8,9 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from fairness.audit import london_month
+from data.contract import LONDON
+from reporting import london_month
 
-LONDON = "Europe/London"
 BAD_NOW = "now must be a date or time, for example 2026-01-31; got {value!r}"
 
 

@@ -18,12 +18,19 @@ import numpy as np
 import pandas as pd
 
 from data.codes import Decision
-from fairness import audit_contract, wilson_interval
-from fairness.audit import risk_strata
-from fairness.decisions import decisions_findings
-from fairness.groups import ATTRIBUTE_COLUMNS, CONTRACT_ATTRIBUTES, Grouping, contract_groupings
-from fairness.report import Finding, clean
+from fairness import (
+    ATTRIBUTE_COLUMNS,
+    CONTRACT_ATTRIBUTES,
+    Finding,
+    Grouping,
+    audit_contract,
+    contract_groupings,
+    decisions_findings,
+    risk_strata,
+    wilson_interval,
+)
 from monitoring.checks import Check, check_from_finding
+from reporting import clean
 
 RISK_BANDS = 10
 DEFLECTION_METRICS: dict[str, tuple[str, ...]] = {

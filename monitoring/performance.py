@@ -26,11 +26,18 @@ from scipy.special import ndtr
 from scipy.stats import chi2
 
 from data.codes import ACTED_ON
-from fairness.groups import Grouping, contract_groupings
-from fairness.rates import auc_by_group, safe_divide, two_sided_p, z_value
-from fairness.report import clean, outside
+from fairness import (
+    Grouping,
+    auc_by_group,
+    contract_groupings,
+    outside,
+    safe_divide,
+    two_sided_p,
+    z_value,
+)
 from monitoring.checks import Check
 from monitoring.drift import ALL_CONTACTS
+from reporting import clean
 
 GROUP_ATTRIBUTES: tuple[str, ...] = ("age_band", "referral_source")
 MIN_CLASS = 10  # fewest positives and negatives for an AUC

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from fairness.report import clean
 from monitoring.checks import ALERT_KINDS, Alert, Check
+from reporting import StrictJson, clean, created_now
 
 REPORT_VERSION = 1
 SECTIONS: dict[str, str] = {
@@ -29,7 +26,7 @@ SUMMARY_ALERTS = 20
 
 
 @dataclass
-class MonitorReport:
+class MonitorReport(StrictJson):
     """What :func:`monitoring.monitor` found, month by month, and what alerts now."""
 
     rows: int
@@ -41,7 +38,7 @@ class MonitorReport:
     checks: list[Check]
     alerts: list[Alert]
     tables: dict[str, Any] = field(default_factory=dict)
-    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    created: str = field(default_factory=created_now)
 
     def select(
         self,
@@ -83,16 +80,6 @@ class MonitorReport:
                 block[name] = clean(self.tables.get(name))
             out[section] = block
         return out
-
-    def to_json(self, *, indent: int | None = 2) -> str:
-        """Strict JSON (``allow_nan=False``: a NaN would be a bug, not a value)."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False, ensure_ascii=False)
-
-    def write_json(self, path: str | Path) -> Path:
-        """Write the report as JSON and return the path."""
-        path = Path(path)
-        path.write_text(self.to_json() + "\n", encoding="utf-8")
-        return path
 
     def summary(self) -> dict[str, Any]:
         """A short record for the model card: the months, their alert counts and the alerts."""

@@ -23,11 +23,10 @@ import numpy as np
 import pandas as pd
 
 from data.codes import Decision
-from fairness import audit_contract
-from fairness.report import Finding, clean
-from fairness.workload import MIN_MONTHS
+from fairness import MIN_MONTHS, Finding, audit_contract
 from monitoring.checks import Check, check_from_finding
 from monitoring.patterns import strata_of
+from reporting import clean
 
 VOLUME_STEP = 1.25
 

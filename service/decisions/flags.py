@@ -65,9 +65,9 @@ class AssessmentFacts:
 
 @dataclass(frozen=True)
 class FlagThresholds:
-    """The rule's settings (``TRIAGE_FLAG_HIGH_RISK_BAND``)."""
+    """The rule's settings (``TRIAGE_FLAG_HIGH_RISK_BAND``): no defaults here, settings decide."""
 
-    high_risk_band: int = 8
+    high_risk_band: int
 
 
 @dataclass(frozen=True)

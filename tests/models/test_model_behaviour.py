@@ -12,6 +12,7 @@ from data.contract import FIELD_BY_NAME
 from models import features as F
 from models.assess import NOT_REPORTED, SURFACE_FIELDS, assess, assess_batch, assess_records
 
+THRESHOLD = 0.5  # surface share over which an estimate is flagged
 SUBSTANTIVE_CODES = [c.value for c in Concern if c is not Concern.NO_FACTORS]
 
 
@@ -107,7 +108,7 @@ def test_every_contribution_names_a_contract_field(model, contacts):
 
 
 def test_bands_are_monotone_in_probability(model, contacts):
-    batch = assess_batch(model, contacts)
+    batch = assess_batch(model, contacts, surface_threshold=THRESHOLD)
     order = np.argsort(batch.probability)
     assert (np.diff(batch.band[order]) >= 0).all()
     assert batch.band.min() >= 1 and batch.band.max() <= model.bands
@@ -124,7 +125,7 @@ def test_surface_share_and_flag(model, contacts):
 
 def test_band_range_brackets_the_band_and_matches_brute_force(model, contacts):
     rows = random_rows(contacts, 25, seed=6)
-    batch = assess_batch(model, rows)
+    batch = assess_batch(model, rows, surface_threshold=THRESHOLD)
     assert ((batch.band_min <= batch.band) & (batch.band <= batch.band_max)).all()
     lowest, highest = [], []
     for _, row in rows.iterrows():
@@ -186,10 +187,12 @@ def test_substantive_risk_removes_the_surface_contributions(model, contacts):
 
 def test_linear_substantive_risk_ignores_who_the_child_is_and_who_called(linear_model, contacts):
     rows = random_rows(contacts, 40, seed=8)
-    baseline = assess_batch(linear_model, rows).substantive_probability
+    baseline = assess_batch(linear_model, rows, surface_threshold=THRESHOLD).substantive_probability
     varied = rows.assign(child_age_years=14, referral_source="9")
     np.testing.assert_allclose(
-        assess_batch(linear_model, varied).substantive_probability, baseline, atol=1e-12
+        assess_batch(linear_model, varied, surface_threshold=THRESHOLD).substantive_probability,
+        baseline,
+        atol=1e-12,
     )
 
 
