@@ -271,6 +271,18 @@ class Decision(_LabelledCode):
     STRATEGY_DISCUSSION = "strategy_discussion", "Strategy discussion"
 
 
+class Reason(StrEnum):
+    """Why a decision was taken (the contract's reason codes)."""
+
+    NO_CONCERNS_IDENTIFIED = "no_concerns_identified"
+    CONCERNS_NOT_SUBSTANTIATED = "concerns_not_substantiated"
+    ALREADY_SUPPORTED = "already_supported"  # another agency or an open case
+    INSUFFICIENT_INFORMATION = "insufficient_information"
+    CHILD_AGE = "child_age"
+    REFERRAL_SOURCE = "referral_source"
+    OTHER = "other"
+
+
 # Decisions after which the outcome is always observed: the child was seen by services.
 ACTED_ON = frozenset({Decision.EARLY_HELP, Decision.ASSESSMENT, Decision.STRATEGY_DISCUSSION})
 # Decisions that compare with escalation in audits.

@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from data.codes import Decision
-from service.decisions.flags import FlagCode, Reason
+from data.codes import Decision, Reason
+from service.decisions.flags import FlagCode
 from service.schemas import NO_NUL
 
 DECISION_EXAMPLE = {
