@@ -18,6 +18,7 @@ from service import blocking
 from service.auth.schemas import Caller, Role
 from service.auth.service import token_holder
 from service.db import Database
+from service.decisions.service import ReviewQueue
 from service.errors import Forbidden, ModelUnavailable, TooManyRequests, Unauthorized
 from service.health import UNAVAILABLE_DETAIL
 
@@ -41,15 +42,25 @@ async def get_database(request: Request) -> Database:
 
 
 def get_write_session(request: Request) -> Iterator[Session]:
-    """A session for one write transaction; rolled back unless the service commits."""
+    """The request's unit of work: committed when the route returns, rolled back if it raises.
+
+    Services never commit (docs/architecture.md). The dependency's scope is the route function,
+    so the commit happens before the response is sent and a failed commit is the route's error.
+    """
     with request.app.state.db.write() as session:
-        yield session
+        yield session  # an exception raised here leaves the session to roll back on close
+        session.commit()
 
 
 def get_read_session(request: Request) -> Iterator[Session]:
     """A session for reads only (never blocks or waits for writers on SQLite)."""
     with request.app.state.db.read() as session:
         yield session
+
+
+async def get_review_queue(request: Request) -> ReviewQueue:
+    """The review queue that decisions ask (wired by the app: ``reviews`` imports ``decisions``)."""
+    return request.app.state.review_queue
 
 
 async def get_model(request: Request) -> LoadedModel:
@@ -100,9 +111,10 @@ def require_roles(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
-SessionDep = Annotated[Session, Depends(get_write_session)]
+SessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 ModelDep = Annotated[LoadedModel, Depends(get_model)]
+ReviewQueueDep = Annotated[ReviewQueue, Depends(get_review_queue)]
 # Who may use which routes (api.md): least privilege for data_team and admin.
 Worker = Annotated[Caller, Depends(require_roles(Role.DUTY_WORKER, Role.TEAM_LEADER))]
 Leader = Annotated[Caller, Depends(require_roles(Role.TEAM_LEADER))]
