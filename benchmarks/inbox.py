@@ -78,11 +78,10 @@ def fill(db, items: int, *, seed: int = 1) -> None:
                     "source": "worker",
                 }
             )
-    with db.write() as session:
+    with db.write.begin() as session:
         session.execute(Contact.__table__.insert(), contacts)
         session.execute(StoredAssessment.__table__.insert(), assessments)
         session.execute(DecisionRecord.__table__.insert(), decisions)
-        session.commit()
 
 
 def measure(items: int = 10_000, requests: int = 100, database_url: str | None = None) -> dict:
@@ -103,7 +102,7 @@ def measure(items: int = 10_000, requests: int = 100, database_url: str | None =
         app = create_app(settings, champion=None)
         with TestClient(app) as client:
             app.state.clock = FixedClock(datetime(2024, 9, 2, 9, 0, tzinfo=UTC))
-            with app.state.db.write() as session:
+            with app.state.db.write.begin() as session:
                 token = add_user(
                     session, "bench", Role.TEAM_LEADER, by=Caller("cli:bench", Role.ADMIN)
                 )

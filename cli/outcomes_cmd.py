@@ -37,7 +37,7 @@ def import_outcomes(
     pairs = list(zip(raw["contact_id"].str.strip(), values.isin(TRUE_STRINGS), strict=True))
     db = _open()
     try:
-        with db.write() as session:
+        with db.write.begin() as session:  # the command is the unit of work
             stored = _domain(lambda: record_outcomes(session, pairs, by=_cli_caller()))
     finally:
         db.dispose()

@@ -83,7 +83,7 @@ def users_add(
         raise typer.BadParameter(f"must be one of {', '.join(ROLES)}", param_hint="--role")
     db = _open()
     try:
-        with db.write() as session:
+        with db.write.begin() as session:  # the command is the unit of work
             token = _domain(lambda: add_user(session, name, Role(role), by=_cli_caller()))
     finally:
         db.dispose()
@@ -116,7 +116,7 @@ def users_revoke(
 
     db = _open()
     try:
-        with db.write() as session:
+        with db.write.begin() as session:  # the command is the unit of work
             user = _domain(lambda: revoke_user(session, name, by=_cli_caller()))
     finally:
         db.dispose()

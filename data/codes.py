@@ -271,6 +271,18 @@ class Decision(_LabelledCode):
     STRATEGY_DISCUSSION = "strategy_discussion", "Strategy discussion"
 
 
+class Reason(StrEnum):
+    """Why a decision was taken (the contract's reason codes)."""
+
+    NO_CONCERNS_IDENTIFIED = "no_concerns_identified"
+    CONCERNS_NOT_SUBSTANTIATED = "concerns_not_substantiated"
+    ALREADY_SUPPORTED = "already_supported"  # another agency or an open case
+    INSUFFICIENT_INFORMATION = "insufficient_information"
+    CHILD_AGE = "child_age"
+    REFERRAL_SOURCE = "referral_source"
+    OTHER = "other"
+
+
 class LateReason(_LabelledCode):
     """Why a decision or an assessment was recorded after its due day (docs/timeliness.md)."""
 

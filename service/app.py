@@ -48,6 +48,7 @@ def create_app(
     from service.errors import register_error_handlers
     from service.health import router as health_router
     from service.middleware import RequestContextMiddleware
+    from service.reviews.service import QUEUE as REVIEW_QUEUE
     from service.security import (
         SecurityHeadersMiddleware,
         never_log_result_rows,
@@ -67,6 +68,8 @@ def create_app(
     app.state.rate_limiter = rate_limiter(settings)
     app.state.report_refresher = Refresher()  # report computations off the request path
     app.state.clock = SystemClock()  # the one "now" of every working-day clock
+    # Decisions ask the review queue through this (reviews imports decisions, not back).
+    app.state.review_queue = REVIEW_QUEUE
     app.include_router(health_router)
     app.include_router(v1, responses=rate_limited_response() if app.state.rate_limiter else None)
     install_ui(app, settings)  # refuses a missing TRIAGE_SECRET_KEY in production

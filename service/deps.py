@@ -19,6 +19,7 @@ from service import blocking
 from service.auth.schemas import Caller, Role
 from service.auth.service import token_holder
 from service.db import Database
+from service.decisions.service import ReviewQueue
 from service.errors import Forbidden, ModelUnavailable, TooManyRequests, Unauthorized
 from service.health import UNAVAILABLE_DETAIL
 
@@ -61,6 +62,11 @@ def get_read_session(request: Request) -> Iterator[Session]:
 async def get_clock(request: Request) -> Clock:
     """Where "now" comes from (the system's clock; tests stand it on any day)."""
     return request.app.state.clock
+
+
+async def get_review_queue(request: Request) -> ReviewQueue:
+    """The review queue that decisions ask (wired by the app: ``reviews`` imports ``decisions``)."""
+    return request.app.state.review_queue
 
 
 async def get_model(request: Request) -> LoadedModel:
@@ -115,6 +121,9 @@ SessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 ModelDep = Annotated[LoadedModel, Depends(get_model)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+ReviewQueueDep = Annotated[ReviewQueue, Depends(get_review_queue)]
 # Who may use which routes (api.md): least privilege for data_team and admin.
 Worker = Annotated[Caller, Depends(require_roles(Role.DUTY_WORKER, Role.TEAM_LEADER))]
 Leader = Annotated[Caller, Depends(require_roles(Role.TEAM_LEADER))]

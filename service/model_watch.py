@@ -31,7 +31,7 @@ def refresh_champion(app: FastAPI) -> bool:
     loaded = load_version(settings, version=version)
     app.state.champion = loaded
     logger.info("now serving %s version %s (run %s)", loaded.name, loaded.version, loaded.run_id)
-    with app.state.db.write() as session:
+    with app.state.db.write.begin() as session:  # this task's unit of work
         details = {"previous": current.version if current else None, "run_id": loaded.run_id}
         audit.append(
             session,
@@ -42,7 +42,6 @@ def refresh_champion(app: FastAPI) -> bool:
             details,
             model_version=loaded.version,
         )
-        session.commit()
     return True
 
 

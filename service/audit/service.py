@@ -4,17 +4,29 @@ from __future__ import annotations
 
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from service.audit.chain import canonical_json, entry_hash
 from service.audit.tables import GENESIS_HASH, AuditEvent, AuditHead
-from service.db import utcnow
+from service.db import Database, utcnow
+from service.unit_of_work import in_session
 
-if TYPE_CHECKING:
-    from service.auth.schemas import Caller
+
+class Caller(Protocol):
+    """Who did it, as the chain records them (``service.auth.schemas.Caller`` is one).
+
+    A protocol, not an import: ``auth`` writes to the chain, so the chain imports nothing of it.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def request_id(self) -> str | None: ...
+
 
 VERIFY_BATCH = 1000
 
@@ -147,17 +159,24 @@ def _broken(event: AuditEvent, reason: str, checked: int) -> VerifyResult:
     )
 
 
-def record_champion_change(db: Any, event: dict[str, Any], *, by: Caller) -> None:
-    """Append a change of champion (promotion, rollback, retraining) to the chain. Commits."""
+def record_champion_change(db: Database, event: dict[str, Any], *, by: Caller) -> None:
+    """Append a change of champion (promotion, rollback, retraining) as its own unit of work.
+
+    For callers outside a request (the CLI, the model watch); :func:`champion_changed` is the
+    work itself.
+    """
+    in_session(db, champion_changed, event, by=by)
+
+
+def champion_changed(session: Session, event: dict[str, Any], *, by: Caller) -> None:
+    """Append a change of champion to the chain (no commit)."""
     details = {k: event.get(k) for k in ("action", "previous", "reason", "forced")}
-    with db.write() as session:
-        append(
-            session,
-            by,
-            "model.champion_changed",
-            "model",
-            f"{event['model']}:{event['version']}",
-            details,
-            model_version=str(event["version"]),
-        )
-        session.commit()
+    append(
+        session,
+        by,
+        "model.champion_changed",
+        "model",
+        f"{event['model']}:{event['version']}",
+        details,
+        model_version=str(event["version"]),
+    )

@@ -1,9 +1,8 @@
-"""Roles, the authenticated caller, and the shapes of user data at the edge."""
+"""Roles, the authenticated caller, and the shape of ``/v1/me`` at the edge."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -34,12 +33,3 @@ class MeOut(BaseModel):
 
     name: str
     role: Role
-
-
-class UserOut(BaseModel):
-    """A user as listed (never the token or its hash)."""
-
-    name: str
-    role: Role
-    created_at: datetime
-    revoked_at: datetime | None

@@ -29,7 +29,7 @@ def hash_token(token: str) -> str:
 
 
 def add_user(session: Session, name: str, role: Role, *, by: Caller) -> str:
-    """Create a user and return their new token (shown once, never stored)."""
+    """Create a user and return their new token (shown once, never stored); no commit."""
     if not re.fullmatch(NAME_PATTERN, name):
         raise InvalidField(["name"], "must be 1-64 letters, digits, '.', '_', '@' or '-'.")
     if session.get(User, name) is not None:
@@ -38,7 +38,6 @@ def add_user(session: Session, name: str, role: Role, *, by: Caller) -> str:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     session.add(User(name=name, role=role.value, token_hash=hash_token(token), created_at=utcnow()))
     audit.append(session, by, "user.added", "user", name, {"role": role.value})
-    session.commit()
     return token
 
 
@@ -47,15 +46,20 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
 
 
+def leaders(session: Session) -> list[str]:
+    """The names of the active team leaders (those a review may be assigned to)."""
+    query = select(User.name).where(User.role == Role.TEAM_LEADER.value, User.revoked_at.is_(None))
+    return list(session.scalars(query.order_by(User.name)))
+
+
 def revoke_user(session: Session, name: str, *, by: Caller) -> User:
-    """Revoke a user's token (idempotent); their past actions stay attributed to them."""
+    """Revoke a user's token (idempotent; no commit); their past actions stay theirs."""
     user = session.get(User, name)
     if user is None:
         raise NotFound(f"No user {name!r}.")
     if user.revoked_at is None:
         user.revoked_at = utcnow()
         audit.append(session, by, "user.revoked", "user", name, {"role": user.role})
-        session.commit()
     return user
 
 

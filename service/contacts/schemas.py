@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 
 from data.codes import LEGACY_CONCERNS, Concern, Disability, Ethnicity, ReferralSource, Sex
-from service.decisions.schemas import DecisionOut
 from service.schemas import NO_NUL
 
 CONCERN_CODES: tuple[str, ...] = tuple(c.value for c in Concern) + tuple(LEGACY_CONCERNS)
@@ -217,11 +216,3 @@ class StoredContact(BaseModel):
     child_disability: str
     team_id: str | None
     narrative: str | None
-
-
-class ContactOut(BaseModel):
-    """A stored contact, its assessment, and its decisions (oldest first; the last is current)."""
-
-    contact: StoredContact
-    assessment: Assessment
-    decisions: list[DecisionOut]

@@ -1,8 +1,9 @@
-"""Score contacts with the champion, store them with their assessments, read them back.
+"""Contacts and their assessments: score with the champion, store, read back.
 
-Scoring is idempotent by ``contact_id``: the same canonical body gives back the stored
-assessment, a different one is a conflict. The model runs outside any transaction, once per
-request; the write transaction that stores the result is short.
+This domain owns the contacts and assessments tables: other domains read a contact or its
+assessment through these functions. Scoring is idempotent by ``contact_id``: the same canonical
+body gives back the stored assessment, a different one is a conflict. The model runs outside any
+transaction, once per request; the write transaction that stores the result is short.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,8 +25,8 @@ from service.contacts.canonical import Canonical, canonicalise
 from service.contacts.schemas import ContactIn
 from service.contacts.tables import Contact, StoredAssessment
 from service.db import Database, utcnow
-from service.decisions.service import contact_and_assessment, list_decisions
-from service.errors import Conflict, InvalidField
+from service.errors import Conflict, InvalidField, NotFound
+from service.unit_of_work import in_connection
 
 # A contact already stored (or stored meanwhile by a concurrent request) fails the first attempt;
 # the next ones re-read and answer it as a replay.
@@ -41,22 +42,50 @@ def score_contacts(
     settings: Settings,
 ) -> list[dict[str, Any]]:
     """Assess and store new contacts, replay stored ones; all or nothing, in request order."""
+    items = prepare(contacts, settings)
+    return save_scored(db, items, assess_contacts(loaded, items, settings), by=by)
+
+
+def prepare(contacts: list[ContactIn], settings: Settings) -> list[Canonical]:
+    """The contacts in canonical form, once the batch is known to be acceptable."""
     items = [canonicalise(c) for c in contacts]
     check_batch(items, settings.max_batch)
+    return items
+
+
+def save_scored(
+    db: Database, items: list[Canonical], assessments: list[dict[str, Any]], *, by: Caller
+) -> list[dict[str, Any]]:
+    """Store assessed contacts, each attempt its own unit of work; the answers in request order.
+
+    Optimistic first: new contacts are the common case, and storing one already stored fails
+    on its primary key; only then are the stored ones read (and answered as replays). The
+    assessments are made once, before, whatever the number of attempts.
+    """
     for attempt in range(STORE_ATTEMPTS):
-        # Optimistic first: new contacts are the common case, and storing one already stored
-        # fails on its primary key; only then are the stored ones read.
-        stored = stored_assessments(db, [i.contact_id for i in items]) if attempt else {}
-        refuse_conflicts(items, stored)
-        fresh = [i for i in items if i.contact_id not in stored]
-        new = assess_contacts(loaded, fresh, settings) if fresh else []
         try:
-            store(db, fresh, new, [i for i in items if i.contact_id in stored], by=by)
+            return in_connection(db, store_scored, items, assessments, by=by, replay=attempt > 0)
         except IntegrityError:
             continue
-        results = {**{k: v for k, (_, v) in stored.items()}, **{a["contact_id"]: a for a in new}}
-        return [{**results[i.contact_id], "warnings": i.warnings} for i in items]
     raise Conflict("These contacts were being stored by another request at the same time; retry.")
+
+
+def store_scored(
+    connection: Connection,
+    items: list[Canonical],
+    assessments: list[dict[str, Any]],
+    *,
+    by: Caller,
+    replay: bool,
+) -> list[dict[str, Any]]:
+    """Store the new contacts with their assessments (no commit); ``replay``: read stored first."""
+    stored = stored_assessments(connection, [i.contact_id for i in items]) if replay else {}
+    refuse_conflicts(items, stored)
+    fresh = [i for i in items if i.contact_id not in stored]
+    new = [a for a in assessments if a["contact_id"] not in stored]
+    store(connection, fresh, new, [i for i in items if i.contact_id in stored], by=by)
+    results = {**{k: v for k, (_, v) in stored.items()}, **{a["contact_id"]: a for a in new}}
+    return [{**results[i.contact_id], "warnings": i.warnings} for i in items]
 
 
 def check_batch(items: list[Canonical], most: int) -> None:
@@ -71,11 +100,12 @@ def check_batch(items: list[Canonical], most: int) -> None:
         seen.add(item.contact_id)
 
 
-def stored_assessments(db: Database, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+def stored_assessments(
+    connection: Connection, ids: list[str]
+) -> dict[str, tuple[str, dict[str, Any]]]:
     """For each stored contact among ``ids``: its body hash and its assessment."""
-    with db.read_engine.connect() as connection:
-        rows = connection.execute(_STORED, {"ids": ids})
-        return {contact_id: (sha, assessment) for contact_id, sha, assessment in rows}
+    rows = connection.execute(_STORED, {"ids": ids})
+    return {contact_id: (sha, assessment) for contact_id, sha, assessment in rows}
 
 
 _STORED = (
@@ -123,29 +153,26 @@ def assess_contacts(
 
 
 def store(
-    db: Database,
+    connection: Connection,
     fresh: list[Canonical],
     assessments: list[dict[str, Any]],
     replayed: list[Canonical],
     *,
     by: Caller,
 ) -> None:
-    """Store new contacts with their assessments and audit every score, in one transaction."""
+    """Store new contacts with their assessments and audit every score (no commit)."""
     pairs = sorted(zip(fresh, assessments, strict=True), key=lambda p: p[0].contact_id)
     now = utcnow()
     # A Core connection and plain INSERTs, not ORM objects: this runs on every request.
-    with db.engine.begin() as connection:
-        if pairs:
-            rows = [contact_row(item, by, now) for item, _ in pairs]
-            connection.execute(_INSERT_CONTACTS, rows)
-            connection.execute(_INSERT_ASSESSMENTS, [assessment_row(a, now) for _, a in pairs])
-        entries = [score_entry(item, a) for item, a in pairs] + [
-            audit.Entry(
-                "contact.score_replayed", "contact", i.contact_id, {"body_sha256": i.sha256}
-            )
-            for i in replayed
-        ]
-        audit.append_all(connection, by, entries)
+    if pairs:
+        rows = [contact_row(item, by, now) for item, _ in pairs]
+        connection.execute(_INSERT_CONTACTS, rows)
+        connection.execute(_INSERT_ASSESSMENTS, [assessment_row(a, now) for _, a in pairs])
+    entries = [score_entry(item, a) for item, a in pairs] + [
+        audit.Entry("contact.score_replayed", "contact", i.contact_id, {"body_sha256": i.sha256})
+        for i in replayed
+    ]
+    audit.append_all(connection, by, entries)
 
 
 _INSERT_CONTACTS = Contact.__table__.insert()
@@ -201,18 +228,48 @@ def score_entry(item: Canonical, a: dict[str, Any]) -> audit.Entry:
 
 
 def get_contact(session: Session, contact_id: str, *, by: Caller) -> dict[str, Any]:
-    """A stored contact, its assessment and its decisions; the viewing is audited. Commits."""
+    """A stored contact and its assessment, or NotFound; the viewing is audited (no commit)."""
     contact, assessment = contact_and_assessment(session, contact_id)
-    decisions = list_decisions(session, contact_id)
     audit.append(
         session, by, "contact.viewed", "contact", contact_id, model_version=assessment.model_version
     )
-    session.commit()
-    return {
-        "contact": json_body(contact),
-        "assessment": assessment.assessment,
-        "decisions": decisions,
-    }
+    return {"contact": json_body(contact), "assessment": assessment.assessment}
+
+
+def contact_and_assessment(session: Session, contact_id: str) -> tuple[Contact, StoredAssessment]:
+    """A stored contact and its assessment, or NotFound."""
+    row = session.execute(
+        select(Contact, StoredAssessment)
+        .join(StoredAssessment, StoredAssessment.contact_id == Contact.contact_id)
+        .where(Contact.contact_id == contact_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"No contact {contact_id}.")
+    return row[0], row[1]
+
+
+def assessment_facts(connection: Connection, contact_id: str) -> Row[Any]:
+    """What a decision on a stored contact needs: its team, the child's age, and its
+    assessment's bands, surface share and model version; NotFound if no such contact."""
+    row = connection.execute(_FACTS, {"contact_id": contact_id}).first()
+    if row is None:
+        raise NotFound(f"No contact {contact_id}.")
+    return row
+
+
+_FACTS = (
+    select(
+        Contact.team_id,
+        Contact.child_age_years,
+        StoredAssessment.bands,
+        StoredAssessment.substantive_band,
+        StoredAssessment.surface_share,
+        StoredAssessment.surface_flagged,
+        StoredAssessment.model_version,
+    )
+    .join(StoredAssessment, StoredAssessment.contact_id == Contact.contact_id)
+    .where(Contact.contact_id == bindparam("contact_id"))
+)
 
 
 def json_body(contact: Contact) -> dict[str, Any]:

@@ -17,19 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from data.codes import Decision
-
-
-class Reason(StrEnum):
-    """Why a decision was taken (the contract's reason codes)."""
-
-    NO_CONCERNS_IDENTIFIED = "no_concerns_identified"
-    CONCERNS_NOT_SUBSTANTIATED = "concerns_not_substantiated"
-    ALREADY_SUPPORTED = "already_supported"  # another agency or an open case
-    INSUFFICIENT_INFORMATION = "insufficient_information"
-    CHILD_AGE = "child_age"
-    REFERRAL_SOURCE = "referral_source"
-    OTHER = "other"
+from data.codes import Decision, Reason
 
 
 class FlagCode(StrEnum):

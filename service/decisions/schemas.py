@@ -6,8 +6,9 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from data.codes import Decision
-from service.decisions.flags import FlagCode, Reason
+from data.codes import Decision, Reason
+from service.contacts.schemas import Assessment, StoredContact
+from service.decisions.flags import FlagCode
 from service.schemas import NO_NUL
 
 DECISION_EXAMPLE = {
@@ -75,3 +76,11 @@ class DecisionOut(BaseModel):
     flagged_for_review: bool
     flags: list[FlagOut]
     review_id: str | None
+
+
+class ContactOut(BaseModel):
+    """A stored contact, its assessment, and its decisions (oldest first; the last is current)."""
+
+    contact: StoredContact
+    assessment: Assessment
+    decisions: list[DecisionOut]

@@ -1,25 +1,30 @@
-"""Record decisions, flag them with the one rule, and open reviews for flagged ones."""
+"""Record decisions, flag them with the one rule, and ask reviews to open one for flagged ones.
+
+This domain owns the decisions table. It reads a contact's assessment through ``contacts`` and
+never reads or writes the reviews tables: it asks the review queue through a
+:class:`ReviewQueue` given by the caller (``service.reviews.service.QUEUE``, wired by the app),
+because ``reviews`` depends on ``decisions`` and not the other way round.
+"""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from data.codes import age_band
 from service.audit import service as audit
 from service.audit.chain import fingerprint
 from service.auth.schemas import Caller
-from service.contacts.tables import Contact, StoredAssessment
-from service.db import Database, utcnow
+from service.contacts.service import assessment_facts, get_contact
+from service.db import utcnow
 from service.decisions.flags import AssessmentFacts, Flag, FlagThresholds, decide_flags
 from service.decisions.schemas import DecisionIn, DecisionOut, DecisionRecorded, FlagOut
 from service.decisions.tables import DecisionRecord
-from service.errors import NotFound
-from service.reviews.tables import Review, ReviewFlag
 
 Source = Literal["worker", "review_overturn"]
 
@@ -29,22 +34,46 @@ def thresholds(settings: Settings) -> FlagThresholds:
     return FlagThresholds(high_risk_band=settings.flag_high_risk_band)
 
 
+class OpenReview(Protocol):
+    """Puts a flagged decision in the review queue and returns the review's id."""
+
+    def __call__(
+        self,
+        connection: Connection,
+        decision: dict[str, Any],
+        *,
+        team_id: str | None,
+        child_age_years: int,
+    ) -> str: ...
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    """What this domain asks of the review queue: open a review, find decisions' reviews."""
+
+    open: OpenReview
+    ids_of: Callable[[Session, list[str]], dict[str, str]]  # decision id -> review id
+
+
 def decide(
-    db: Database, contact_id: str, body: DecisionIn, *, by: Caller, settings: Settings
+    session: Session,
+    contact_id: str,
+    body: DecisionIn,
+    *,
+    by: Caller,
+    settings: Settings,
+    reviews: ReviewQueue,
 ) -> DecisionRecorded:
-    """:func:`decide_in` a new write session of ``db`` (one transaction)."""
-    with db.write() as session:
-        return decide_in(session, contact_id, body, by=by, settings=settings)
-
-
-def decide_in(
-    session: Session, contact_id: str, body: DecisionIn, *, by: Caller, settings: Settings
-) -> DecisionRecorded:
-    """Record a worker's decision; a flagged one opens a review. Commits."""
+    """Record a worker's decision; a flagged one opens a review (no commit)."""
     record, review_id = record_decision(
-        session, contact_id, body, by=by, rule=thresholds(settings), source="worker"
+        session,
+        contact_id,
+        body,
+        by=by,
+        rule=thresholds(settings),
+        source="worker",
+        open_review=reviews.open,
     )
-    session.commit()
     return DecisionRecorded(
         decision_id=record["id"],
         contact_id=contact_id,
@@ -56,6 +85,19 @@ def decide_in(
     )
 
 
+def record_overturn(
+    session: Session, contact_id: str, body: DecisionIn, *, by: Caller, settings: Settings
+) -> str:
+    """Record a team leader's decision on review (flagged, never queued again); its id.
+
+    The one function ``reviews`` calls in this domain (no commit).
+    """
+    record, _ = record_decision(
+        session, contact_id, body, by=by, rule=thresholds(settings), source="review_overturn"
+    )
+    return str(record["id"])
+
+
 def record_decision(
     session: Session,
     contact_id: str,
@@ -64,16 +106,15 @@ def record_decision(
     by: Caller,
     rule: FlagThresholds,
     source: Source,
+    open_review: OpenReview | None = None,
 ) -> tuple[dict[str, Any], str | None]:
-    """Store a decision with its flags (no commit); open a review if a worker's is flagged.
+    """Store a decision with its flags (no commit); ask ``open_review`` to queue a flagged one.
 
     Returns the decision's row and the id of the review it opened, if any. Plain statements on
     the session's connection, not ORM objects: this runs on every decision.
     """
     connection = session.connection()
-    row = connection.execute(_FACTS, {"contact_id": contact_id}).first()
-    if row is None:
-        raise NotFound(f"No contact {contact_id}.")
+    row = assessment_facts(connection, contact_id)
     facts = AssessmentFacts(
         bands=row.bands,
         substantive_band=row.substantive_band,
@@ -84,8 +125,10 @@ def record_decision(
     record = new_record(contact_id, body, flags, by=by, source=source)
     connection.execute(_INSERT_DECISION, record)
     review_id = None
-    if flags and source == "worker":
-        review_id = open_review(connection, record, row.team_id, row.child_age_years, flags)
+    if flags and open_review is not None:
+        review_id = open_review(
+            connection, record, team_id=row.team_id, child_age_years=row.child_age_years
+        )
     details = decision_details(record, review_id)
     audit.append_all(
         connection,
@@ -95,22 +138,7 @@ def record_decision(
     return record, review_id
 
 
-_FACTS = (
-    select(
-        Contact.team_id,
-        Contact.child_age_years,
-        StoredAssessment.bands,
-        StoredAssessment.substantive_band,
-        StoredAssessment.surface_share,
-        StoredAssessment.surface_flagged,
-        StoredAssessment.model_version,
-    )
-    .join(StoredAssessment, StoredAssessment.contact_id == Contact.contact_id)
-    .where(Contact.contact_id == bindparam("contact_id"))
-)
 _INSERT_DECISION = DecisionRecord.__table__.insert()
-_INSERT_REVIEW = Review.__table__.insert()
-_INSERT_REVIEW_FLAGS = ReviewFlag.__table__.insert()
 
 
 def new_record(
@@ -145,51 +173,25 @@ def decision_details(record: dict[str, Any], review_id: str | None) -> dict[str,
     }
 
 
-def open_review(
-    connection: Connection,
-    record: dict[str, Any],
-    team_id: str | None,
-    child_age_years: int,
-    flags: list[Flag],
-) -> str:
-    """Put a flagged decision in the review queue; return the review's id."""
-    review = {
-        "id": str(uuid.uuid4()),
-        "decision_id": record["id"],
-        "contact_id": record["contact_id"],
-        "team_id": team_id,
-        "age_band": age_band(child_age_years),
-        "flags": record["flags"],
-        "status": "open",
-        "created_at": record["decided_at"],
-    }
-    [seq] = connection.execute(_INSERT_REVIEW, review).inserted_primary_key
-    codes = [{"review_seq": seq, "code": f.code.value} for f in flags]
-    connection.execute(_INSERT_REVIEW_FLAGS, codes)
-    return review["id"]
+def contact_with_decisions(
+    session: Session, contact_id: str, *, by: Caller, reviews: ReviewQueue
+) -> dict[str, Any]:
+    """A stored contact, its assessment and its decisions; the viewing is audited (no commit)."""
+    found = get_contact(session, contact_id, by=by)
+    return {**found, "decisions": list_decisions(session, contact_id, reviews)}
 
 
-def contact_and_assessment(session: Session, contact_id: str) -> tuple[Contact, StoredAssessment]:
-    """A stored contact and its assessment, or NotFound."""
-    row = session.execute(
-        select(Contact, StoredAssessment)
-        .join(StoredAssessment, StoredAssessment.contact_id == Contact.contact_id)
-        .where(Contact.contact_id == contact_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"No contact {contact_id}.")
-    return row[0], row[1]
-
-
-def list_decisions(session: Session, contact_id: str) -> list[DecisionOut]:
+def list_decisions(session: Session, contact_id: str, reviews: ReviewQueue) -> list[DecisionOut]:
     """A contact's decisions, oldest first (the last is current), each with its review."""
-    rows = session.execute(
-        select(DecisionRecord, Review.id)
-        .outerjoin(Review, Review.decision_id == DecisionRecord.id)
-        .where(DecisionRecord.contact_id == contact_id)
-        .order_by(DecisionRecord.seq)
+    records = list(
+        session.scalars(
+            select(DecisionRecord)
+            .where(DecisionRecord.contact_id == contact_id)
+            .order_by(DecisionRecord.seq)
+        )
     )
-    return [to_out(record, review_id) for record, review_id in rows]
+    review_ids = reviews.ids_of(session, [r.id for r in records]) if records else {}
+    return [to_out(record, review_ids.get(record.id)) for record in records]
 
 
 def to_out(record: DecisionRecord, review_id: str | None) -> DecisionOut:

@@ -17,7 +17,7 @@ from service.outcomes.tables import OutcomeRecord
 
 
 def record_outcome(session: Session, contact_id: str, value: bool, *, by: Caller) -> OutcomeOut:
-    """Record (or correct) one contact's outcome. Commits."""
+    """Record (or correct) one contact's outcome (no commit)."""
     [out] = record_outcomes(session, [(contact_id, value)], by=by)
     return out
 
@@ -25,7 +25,7 @@ def record_outcome(session: Session, contact_id: str, value: bool, *, by: Caller
 def record_outcomes(
     session: Session, outcomes: Sequence[tuple[str, bool]], *, by: Caller
 ) -> list[OutcomeOut]:
-    """Record many outcomes in one transaction; NotFound naming every unknown contact. Commits."""
+    """Record many outcomes in one transaction; NotFound naming every unknown contact; no commit."""
     ids = [contact_id for contact_id, _ in outcomes]
     known = set(session.scalars(select(Contact.contact_id).where(Contact.contact_id.in_(ids))))
     unknown = [contact_id for contact_id in ids if contact_id not in known]
@@ -45,7 +45,6 @@ def record_outcomes(
         for r in stored
     ]
     audit.append_all(session, by, entries)
-    session.commit()
     return [
         OutcomeOut(contact_id=r.contact_id, outcome_need_12m=r.outcome_need_12m,
                    recorded_by=r.recorded_by, recorded_at=r.recorded_at)

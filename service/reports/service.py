@@ -107,9 +107,8 @@ def compute_and_store(db: Database, kind: Kind, settings: Settings, *, computed_
         mark = watermark(session)
         report = COMPUTE[kind](session, settings)
     seconds = time.monotonic() - started
-    with db.write() as session:
+    with db.write.begin() as session:  # the job's unit of work
         row = record(session, kind, report, mark, computed_by=computed_by, seconds=seconds)
-        session.commit()
         return row.id
 
 

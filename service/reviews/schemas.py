@@ -7,8 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from data.codes import AGE_BANDS, Decision
-from service.decisions.flags import Reason
+from data.codes import AGE_BANDS, Decision, Reason
 from service.decisions.schemas import FlagOut
 from service.schemas import NO_NUL
 

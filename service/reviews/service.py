@@ -1,14 +1,22 @@
-"""The review queue: list with filters and keyset pages, claim, assign, resolve."""
+"""The review queue: open, list with filters and keyset pages, claim, assign, resolve.
+
+This domain owns the reviews tables. It reads the decisions and assessments it shows, and
+records an overturned decision through one function of ``decisions``
+(:func:`service.decisions.service.record_overturn`). ``decisions`` never imports this package: it
+asks the queue through :data:`QUEUE`, which the app hands it.
+"""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Connection, Select, exists, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from data.codes import age_band
 from service.audit import service as audit
 from service.audit.chain import fingerprint
 from service.auth.schemas import Caller, Role
@@ -16,7 +24,7 @@ from service.auth.service import active_user
 from service.contacts.tables import StoredAssessment
 from service.db import utcnow
 from service.decisions.schemas import DecisionIn
-from service.decisions.service import record_decision, thresholds
+from service.decisions.service import ReviewQueue, record_overturn
 from service.decisions.tables import DecisionRecord
 from service.errors import Conflict, InvalidField, NotFound
 from service.reviews.schemas import ResolveIn, ReviewItem, ReviewPage
@@ -89,20 +97,18 @@ def get_review(session: Session, review_id: str) -> ReviewItem:
 
 
 def claim(session: Session, review_id: str, *, by: Caller) -> ReviewItem:
-    """Take a review for yourself (409 if someone else has it). Commits."""
+    """Take a review for yourself (409 if someone else has it); no commit."""
     review = locked_open(session, review_id)
     if review.assigned_to not in (None, by.name):
         raise Conflict(f"Review {review_id} is already claimed by {review.assigned_to}.")
     if review.assigned_to is None:
         review.assigned_to, review.claimed_at = by.name, utcnow()
         audit.append(session, by, "review.claimed", "review", review_id)
-    item = get_review(session, review_id)  # flushes the change first
-    session.commit()
-    return item
+    return get_review(session, review_id)  # flushes the change first
 
 
 def assign(session: Session, review_id: str, assignee: str, *, by: Caller) -> ReviewItem:
-    """Give a review to an active team leader (reassigning it if needed). Commits."""
+    """Give a review to an active team leader (reassigning it if needed); no commit."""
     review = locked_open(session, review_id)
     user = active_user(session, assignee)
     if user is None or user.role != Role.TEAM_LEADER:
@@ -111,15 +117,13 @@ def assign(session: Session, review_id: str, assignee: str, *, by: Caller) -> Re
     details = {"assignee": assignee, "previous": review.assigned_to}
     review.assigned_to, review.claimed_at = assignee, utcnow()
     audit.append(session, by, "review.assigned", "review", review_id, details)
-    item = get_review(session, review_id)  # flushes the change first
-    session.commit()
-    return item
+    return get_review(session, review_id)  # flushes the change first
 
 
 def resolve(
     session: Session, review_id: str, body: ResolveIn, *, by: Caller, settings: Settings
 ) -> ReviewItem:
-    """Uphold or overturn; an overturn records the leader's decision. Commits."""
+    """Uphold or overturn; an overturn records the leader's decision (no commit)."""
     review = locked_open(session, review_id)
     if review.assigned_to not in (None, by.name):
         raise Conflict(
@@ -136,9 +140,7 @@ def resolve(
         "new_decision_id": review.new_decision_id,
     }
     audit.append(session, by, "review.resolved", "review", review_id, details)
-    item = get_review(session, review_id)  # flushes the change first
-    session.commit()
-    return item
+    return get_review(session, review_id)  # flushes the change first
 
 
 def overturn(
@@ -149,15 +151,47 @@ def overturn(
     decision = DecisionIn(
         decision=body.decision, reasons=body.reasons, note=body.note, review_by=body.review_by
     )
-    record, _ = record_decision(
-        session,
-        review.contact_id,
-        decision,
-        by=by,
-        rule=thresholds(settings),
-        source="review_overturn",
+    return record_overturn(session, review.contact_id, decision, by=by, settings=settings)
+
+
+def open_review(
+    connection: Connection,
+    decision: dict[str, Any],
+    *,
+    team_id: str | None,
+    child_age_years: int,
+) -> str:
+    """Put a flagged decision (its table row) in the queue, no commit; the review's id."""
+    review = {
+        "id": str(uuid.uuid4()),
+        "decision_id": decision["id"],
+        "contact_id": decision["contact_id"],
+        "team_id": team_id,
+        "age_band": age_band(child_age_years),
+        "flags": decision["flags"],
+        "status": "open",
+        "created_at": decision["decided_at"],
+    }
+    # Plain statements, not ORM objects: this runs on every flagged decision.
+    [seq] = connection.execute(_INSERT_REVIEW, review).inserted_primary_key
+    codes = [{"review_seq": seq, "code": f["code"]} for f in decision["flags"]]
+    connection.execute(_INSERT_REVIEW_FLAGS, codes)
+    return review["id"]
+
+
+_INSERT_REVIEW = Review.__table__.insert()
+_INSERT_REVIEW_FLAGS = ReviewFlag.__table__.insert()
+
+
+def review_ids(session: Session, decision_ids: list[str]) -> dict[str, str]:
+    """The review of each of these decisions that has one: decision id -> review id."""
+    rows = session.execute(
+        select(Review.decision_id, Review.id).where(Review.decision_id.in_(decision_ids))
     )
-    return record["id"]
+    return {decision_id: review_id for decision_id, review_id in rows}
+
+
+QUEUE = ReviewQueue(open=open_review, ids_of=review_ids)
 
 
 def locked_open(session: Session, review_id: str) -> Review:

@@ -12,8 +12,17 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from data.codes import AGE_BANDS, Concern, Decision, Disability, Ethnicity, ReferralSource, Sex
-from service.decisions.flags import FlagCode, Reason
+from data.codes import (
+    AGE_BANDS,
+    Concern,
+    Decision,
+    Disability,
+    Ethnicity,
+    Reason,
+    ReferralSource,
+    Sex,
+)
+from service.decisions.flags import FlagCode
 
 REASON_LABELS = {
     Reason.NO_CONCERNS_IDENTIFIED: "No concerns identified",

@@ -7,7 +7,8 @@ route, and renders a template or redirects (post/redirect/get). Rules live in th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -16,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from service.auth.schemas import Caller, Role
-from service.auth.service import active_user, authenticate, list_users
+from service.auth.service import active_user, authenticate, leaders
 from service.contacts import service as contacts
 from service.contacts.schemas import CONTACT_ID_PATTERN, ContactIn
 from service.decisions import service as decisions
@@ -78,6 +79,15 @@ def home_of(caller: Caller | None) -> str:
 def see_other(url: str) -> RedirectResponse:
     """Post/redirect/get."""
     return RedirectResponse(url, status_code=303)
+
+
+@contextmanager
+def found_or_404(what: str) -> Iterator[None]:
+    """Within this block a service's NotFound becomes a 404 page about ``what``."""
+    try:
+        yield
+    except NotFound as error:
+        raise PageError(404, f"{what} not found", str(error.detail)) from error
 
 
 def page_user(*roles: Role) -> Callable[..., Caller]:
@@ -253,10 +263,10 @@ def stored_contact(db_session: Any, contact_id: str, caller: Caller) -> dict[str
     """The stored contact (its viewing audited), or a 404 page."""
     if not re.fullmatch(CONTACT_ID_PATTERN, contact_id):
         raise PageError(404, "Contact not found", "No contact has that ID.")
-    try:
-        return contacts.get_contact(db_session, contact_id, by=caller)
-    except NotFound as error:
-        raise PageError(404, "Contact not found", str(error.detail)) from error
+    with found_or_404("Contact"):
+        return decisions.contact_with_decisions(
+            db_session, contact_id, by=caller, reviews=reviews.QUEUE
+        )
 
 
 @router.post("/contacts/{contact_id}/decision")
@@ -273,12 +283,10 @@ def decide(
     decision, errors = forms.validate(DecisionIn, body, forms.DECISION_LABELS)
     if decision is None:
         return render_contact(request, db_session, contact_id, caller, values=body, errors=errors)
-    try:
-        recorded = decisions.decide_in(
-            db_session, contact_id, decision, by=caller, settings=settings
+    with found_or_404("Contact"):
+        recorded = decisions.decide(
+            db_session, contact_id, decision, by=caller, settings=settings, reviews=reviews.QUEUE
         )
-    except NotFound as error:
-        raise PageError(404, "Contact not found", str(error.detail)) from error
     return see_other(f"/ui/contacts/{contact_id}?decision={recorded.decision_id}")
 
 
@@ -327,15 +335,6 @@ def review_queue(request: Request, caller: Leader, db_session: ReadSessionDep) -
     )
 
 
-def leaders(db_session: Any) -> list[str]:
-    """The active team leaders a review may be assigned to."""
-    return [
-        u.name
-        for u in list_users(db_session)
-        if u.role == Role.TEAM_LEADER.value and u.revoked_at is None
-    ]
-
-
 @router.get("/reviews/{review_id}")
 def review_page(
     request: Request, caller: Leader, db_session: SessionDep, review_id: str
@@ -355,10 +354,8 @@ def render_review(
     status: int = 200,
 ) -> HTMLResponse:
     """The review page, with the resolve form as typed and its errors."""
-    try:
+    with found_or_404("Review"):
         item = reviews.get_review(db_session, review_id)
-    except NotFound as error:
-        raise PageError(404, "Review not found", str(error.detail)) from error
     found = stored_contact(db_session, item.contact_id, caller)
     reviewed = next(d for d in found["decisions"] if d.decision_id == item.decision_id)
     context = {
@@ -377,9 +374,8 @@ def render_review(
 def claim(request: Request, caller: Leader, db_session: SessionDep, review_id: str, form: Form):
     """Claim a review, as ``POST /v1/reviews/{id}/claim`` does."""
     try:
-        reviews.claim(db_session, review_id, by=caller)
-    except NotFound as error:
-        raise PageError(404, "Review not found", str(error.detail)) from error
+        with found_or_404("Review"):
+            reviews.claim(db_session, review_id, by=caller)
     except Conflict as error:
         db_session.rollback()
         return render_review(
@@ -393,9 +389,8 @@ def assign(request: Request, caller: Leader, db_session: SessionDep, review_id: 
     """Assign a review to a team leader, as ``POST /v1/reviews/{id}/assign`` does."""
     assignee = str(form.get("assignee") or "").strip()
     try:
-        reviews.assign(db_session, review_id, assignee, by=caller)
-    except NotFound as error:
-        raise PageError(404, "Review not found", str(error.detail)) from error
+        with found_or_404("Review"):
+            reviews.assign(db_session, review_id, assignee, by=caller)
     except (Conflict, InvalidField) as error:
         db_session.rollback()
         errors = domain_messages(error, "assignee", {"assignee": "Assign to"})
@@ -419,9 +414,8 @@ def resolve(
     if resolution is None:
         return render_review(request, db_session, review_id, caller, values=typed, errors=errors)
     try:
-        reviews.resolve(db_session, review_id, resolution, by=caller, settings=settings)
-    except NotFound as error:
-        raise PageError(404, "Review not found", str(error.detail)) from error
+        with found_or_404("Review"):
+            reviews.resolve(db_session, review_id, resolution, by=caller, settings=settings)
     except Conflict as error:
         db_session.rollback()
         errors = {"outcome": f"Outcome: {error.detail}"}

@@ -146,7 +146,7 @@ def auth_for() -> Callable[[Any, str], dict[str, str]]:
     """Headers of a new user of ``app`` with the role of ``USERS[name]``."""
 
     def make(app: Any, name: str) -> dict[str, str]:
-        with app.state.db.write() as session:
+        with app.state.db.write.begin() as session:
             token = add_user(session, name, USERS[name], by=Caller("cli:test", Role.ADMIN))
         return {"Authorization": f"Bearer {token}"}
 
@@ -158,7 +158,7 @@ def auth(app, client) -> dict[str, dict[str, str]]:
     """Authorization headers of one user per role (two duty workers, two team leaders)."""
     headers = {}
     for name, role in USERS.items():
-        with app.state.db.write() as session:
+        with app.state.db.write.begin() as session:
             token = add_user(session, name, role, by=Caller("cli:test", Role.ADMIN))
         headers[name] = {"Authorization": f"Bearer {token}"}
     return headers

@@ -29,7 +29,7 @@ def test_without_a_champion_health_and_scoring_answer_503(tmp_path, database_url
         from service.auth.schemas import Caller, Role
         from service.auth.service import add_user
 
-        with app.state.db.write() as session:
+        with app.state.db.write.begin() as session:
             token = add_user(session, "w", Role.DUTY_WORKER, by=Caller("cli:test", Role.ADMIN))
         headers = {"Authorization": f"Bearer {token}"}
         response = client.post("/v1/contacts/score", json=contact("C-1"), headers=headers)
@@ -115,7 +115,7 @@ def test_an_unexpected_error_is_logged_with_the_request_id_and_answered_without_
     def broken(*args, **kwargs):
         raise RuntimeError(f"internal detail: password={secret}")
 
-    monkeypatch.setattr("service.contacts.service.list_decisions", broken)
+    monkeypatch.setattr("service.decisions.service.list_decisions", broken)
     with caplog.at_level(logging.INFO, logger="triage"):
         response = client.get(
             "/v1/contacts/C-1", headers={**auth["worker"], "X-Request-ID": "r-500"}

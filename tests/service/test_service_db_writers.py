@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from config.settings import Settings
 from service.db import open_database
@@ -79,13 +80,11 @@ def test_a_failed_transaction_gives_the_lock_back(tmp_path):
     with db.write() as session:
         session.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
         session.commit()
-    try:
-        with db.write() as session:
-            session.execute(text("INSERT INTO t VALUES (1)"))
-            session.execute(text("INSERT INTO t VALUES (1)"))  # IntegrityError
-    except Exception:
-        pass
-    with db.write() as session:  # would wait a second and fail if the lock were still held
+    with pytest.raises(IntegrityError), db.write() as session:
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        session.execute(text("INSERT INTO t VALUES (1)"))
+    # Were the lock still held, this would queue for WRITE_QUEUE_SECONDS (60 s) and then fail.
+    with db.write() as session:
         session.execute(text("INSERT INTO t VALUES (2)"))
         session.commit()
     db.dispose()

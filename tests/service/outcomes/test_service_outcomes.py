@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from typer.testing import CliRunner
 
 from cli.main import app as cli
 from config.settings import Settings
 from data.io import read_contacts
 from data.synthetic import GeneratorConfig, generate
+from service.app import create_app
 from training.retrain import retrain_file
 
 runner = CliRunner()
+
+
+@pytest.fixture
+def app(settings):
+    """The service without its champion poll: MLflow's tracking URI is process-wide, and a poll
+    during the retrain below would point the retrain's run at the service's registry."""
+    return create_app(settings.model_copy(update={"model_poll_seconds": 0}))
 
 
 def test_outcome_route_roles_errors_and_corrections(client, auth, scored):

@@ -132,7 +132,7 @@ def test_assign_gives_a_review_to_an_active_team_leader(client, auth, flag, app)
         f"{REVIEWS}/{review_id}/assign", json={"assignee": "leader2"}, headers=auth["leader"]
     )
     assert response.status_code == 200 and response.json()["assigned_to"] == "leader2"
-    with app.state.db.write() as session:
+    with app.state.db.write.begin() as session:
         revoke_user(session, "leader", by=Caller("cli:test", Role.ADMIN))
     for assignee in ("worker", "nobody", "leader"):
         bad = client.post(

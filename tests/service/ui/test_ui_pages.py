@@ -10,6 +10,8 @@ from datetime import date
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
+from itsdangerous import URLSafeTimedSerializer
 from markupsafe import escape
 
 from config.settings import Settings
@@ -264,6 +266,61 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 def test_session_cookie_is_signed(ui, auth):
     ui.cookies.set(COOKIE, "forged.value", domain="localhost", path="/ui")
     assert ui.get("/ui/contacts/new").status_code == 303
+
+
+def signed_in_cookie(ui: TestClient, auth) -> str:
+    sign_in(ui, auth["leader"])
+    assert ui.get("/ui/reviews").status_code == 200  # the genuine cookie opens the page
+    genuine = ui.cookies.get(COOKIE)
+    ui.cookies.clear()  # only the forged cookie is sent from here on
+    return genuine
+
+
+def test_a_cookie_signed_with_another_key_is_refused(ui, auth):
+    genuine = signed_in_cookie(ui, auth)
+    wrong = URLSafeTimedSerializer("not-the-key", salt="triage.ui.session")
+    _, payload = wrong.loads_unsafe(genuine)  # the genuine session's own contents
+    forged = wrong.dumps(payload)
+    assert forged.split(".")[0] == genuine.split(".")[0]  # only the signature differs
+    ui.cookies.set(COOKIE, forged, domain="localhost", path="/ui")
+    response = ui.get("/ui/reviews")
+    assert response.status_code == 303 and response.headers["location"].startswith("/ui/login")
+
+
+@pytest.mark.parametrize("position", [0, 5, -1])
+def test_a_valid_cookie_with_one_payload_byte_changed_is_refused(ui, auth, position):
+    genuine = signed_in_cookie(ui, auth)
+    payload, rest = genuine.split(".", 1)
+    index = position % len(payload)
+    flipped = "A" if payload[index] != "A" else "B"
+    tampered = f"{payload[:index]}{flipped}{payload[index + 1 :]}.{rest}"
+    ui.cookies.set(COOKIE, tampered, domain="localhost", path="/ui")
+    response = ui.get("/ui/reviews")
+    assert response.status_code == 303 and response.headers["location"].startswith("/ui/login")
+
+
+def page_routes(routes, prefix=""):
+    """(method, path template) of every page route, through included routers."""
+    for route in routes:
+        if hasattr(route, "original_router"):  # a router included lazily
+            inner = prefix + route.include_context.prefix
+            yield from page_routes(route.original_router.routes, inner)
+        elif isinstance(route, APIRoute) and route.path.startswith("/ui"):
+            yield from ((m, prefix + route.path) for m in route.methods)
+
+
+def test_every_state_changing_page_refuses_a_form_without_its_csrf_token(app, ui, auth):
+    posts = sorted(p for m, p in page_routes(app.routes) if m != "GET" and m != "HEAD")
+    assert {"/ui/login", "/ui/logout", "/ui/contacts/new", "/ui/reviews/{review_id}"} <= set(posts)
+    assert all(m in ("GET", "HEAD", "POST") for m, _ in page_routes(app.routes))
+    sign_in(ui, auth["leader"])  # may use every page: only the token is missing
+    for template in posts:
+        path = re.sub(r"\{[^}]+\}", "X-1", template)
+        for sent in (None, "forged"):
+            data = {} if sent is None else {"csrf_token": sent}
+            response = ui.post(path, data=data)
+            assert response.status_code == 403, (path, sent, response.status_code)
+            assert "This form has expired" in response.text, (path, sent)
 
 
 def test_assign_from_the_queue_and_refuse_a_non_leader(ui, client, auth, high_risk, contact):

@@ -1,0 +1,82 @@
+"""Routes: a stored contact with its decisions, and recording a decision on it.
+
+Under ``/contacts`` (the API's paths are the contract's) but owned by this domain: reading a
+contact's decisions and recording one are decisions' work; the contact itself comes from
+``contacts``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path
+
+from service import blocking
+from service.contacts.schemas import CONTACT_ID_PATTERN
+from service.decisions import service
+from service.decisions.schemas import ContactOut, DecisionIn, DecisionRecorded
+from service.deps import DatabaseDep, ReviewQueueDep, SessionDep, SettingsDep, Worker
+from service.schemas import AUTHENTICATED, JSON_BODY, error_responses
+from service.unit_of_work import in_session
+
+router = APIRouter(prefix="/contacts", tags=["contacts"])
+
+ContactIdPath = Annotated[str, Path(pattern=CONTACT_ID_PATTERN, examples=["C-123"])]
+DECISION_EXAMPLES = {
+    "nfa": {
+        "summary": "No further action",
+        "value": {"decision": "nfa", "reasons": ["no_concerns_identified"], "note": "..."},
+    },
+    "hold": {
+        "summary": "More information, held open for review",
+        "value": {
+            "decision": "more_information",
+            "reasons": ["insufficient_information"],
+            "note": "Asked the school for attendance records.",
+            "review_by": "2024-05-15",
+        },
+    },
+}
+
+
+@router.get(
+    "/{contact_id}",
+    response_model=ContactOut,
+    summary="A stored contact, its assessment and its decisions",
+    responses=error_responses(*AUTHENTICATED, 404, 422),
+)
+def get_contact(
+    caller: Worker, session: SessionDep, reviews: ReviewQueueDep, contact_id: ContactIdPath
+) -> dict[str, Any]:
+    """The contact as stored, its assessment as given, and its decisions (newest last)."""
+    return service.contact_with_decisions(session, contact_id, by=caller, reviews=reviews)
+
+
+@router.post(
+    "/{contact_id}/decision",
+    response_model=DecisionRecorded,
+    summary="Record a front-door decision; flagged ones go to the review queue",
+    responses=error_responses(*AUTHENTICATED, *JSON_BODY, 404),
+)
+async def decide(
+    caller: Worker,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    reviews: ReviewQueueDep,
+    contact_id: ContactIdPath,
+    decision: Annotated[DecisionIn, Body(openapi_examples=DECISION_EXAMPLES)],
+) -> DecisionRecorded:
+    """Record a decision (several over time; the latest is current) and flag it if the rule says
+    so: an NFA despite substantive risk, an NFA on surface features only, or a high-risk contact
+    sent back for more information or signposted."""
+    return await blocking.run(
+        db,
+        in_session,
+        db,
+        service.decide,
+        contact_id,
+        decision,
+        by=caller,
+        settings=settings,
+        reviews=reviews,
+    )
