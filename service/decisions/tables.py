@@ -29,3 +29,7 @@ class DecisionRecord(Base):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
     flags: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(32))  # "worker" or "review_overturn"
+    # Why it was recorded after its due day (LateReason codes; null or empty when in time), and
+    # the worker's own words about it: any length, never logged (docs/timeliness.md).
+    late_reasons: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    late_note: Mapped[str | None] = mapped_column(Text, nullable=True)
