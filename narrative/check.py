@@ -22,7 +22,7 @@ MAX_SUGGESTIONS = 3
 # A sentence ends at . ! or ? (and closing quotes or brackets) followed by a space, or at a
 # line break; common abbreviations are not ends.
 _ABBREVIATIONS = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|No|approx|etc|e\.g|i\.e|vs)\.$", re.IGNORECASE)
-_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\s*\n+\s*")
+_END = re.compile(r"[.!?][\"')\]]*\s+|\s*\n+\s*")
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def split_sentences(text: str) -> list[str]:
     pieces: list[str] = []
     start = 0
     for match in _END.finditer(text):
-        piece = text[start : match.start()].strip()
+        piece = text[start : match.end()].strip()
         if piece and _ABBREVIATIONS.search(piece) and "\n" not in match.group():
             continue  # "Dr. Patel": keep reading the same sentence
         if piece:
