@@ -58,20 +58,20 @@ class Reader:
     name: str
     sha256: str | None
     reason: str | None = None
-    thresholds: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict, repr=False)
     flag_similarity: float | None = None
     codes: tuple[str, ...] = ()
     # L2-normalised rows in contiguous groups: the written descriptions by concern, and the
     # development sentences by concern and then "none" (example_rows: their rows in the set).
-    descriptions: np.ndarray | None = None
-    description_starts: np.ndarray | None = None
-    examples: np.ndarray | None = None
-    example_starts: np.ndarray | None = None
-    example_rows: np.ndarray | None = None
-    _session: Any = None
-    _tokenizer: Any = None
-    _token_types: bool = False
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    descriptions: np.ndarray | None = field(default=None, repr=False)
+    description_starts: np.ndarray | None = field(default=None, repr=False)
+    examples: np.ndarray | None = field(default=None, repr=False)
+    example_starts: np.ndarray | None = field(default=None, repr=False)
+    example_rows: np.ndarray | None = field(default=None, repr=False)
+    _session: Any = field(default=None, repr=False)
+    _tokenizer: Any = field(default=None, repr=False)
+    _token_types: bool = field(default=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def available(self) -> bool:
