@@ -4,6 +4,7 @@ Run on its own: ``.venv/bin/python benchmarks/narrative_speed.py [--runs 200]``.
 packaged sentence model once, then checks a written 10-sentence narrative ``--runs`` times and
 prints the load time, the p50 and p90 of one check (wall clock and this process's CPU time) and
 the resident memory before and after loading. The narrative is written for the benchmark.
+``measure()`` returns the same figures as a dict, for a harness to record.
 """
 
 from __future__ import annotations
@@ -38,12 +39,8 @@ def rss_mib() -> float:
     return 0.0
 
 
-def main() -> None:
-    """Measure and print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=200)
-    args = parser.parse_args()
-
+def measure(runs: int = 200) -> dict[str, float | str]:
+    """Load the model and time ``runs`` checks; return the figures (for bench.py to record)."""
     before = rss_mib()
     started = time.perf_counter()
     import narrative
@@ -55,25 +52,44 @@ def main() -> None:
         raise SystemExit(f"the sentence model is unavailable: {reader.reason}")
     after = rss_mib()
     coded = ["3B"]
-    sentences = len(narrative.split_sentences(NARRATIVE))
     for _ in range(10):  # warm-up: first runs allocate onnxruntime's buffers
         narrative.check(NARRATIVE, coded, reader=reader)
     wall, cpu = [], []
-    for _ in range(args.runs):
+    for _ in range(runs):
         w, c = time.perf_counter(), time.process_time()
         narrative.check(NARRATIVE, coded, reader=reader)
         wall.append((time.perf_counter() - w) * 1000)
         cpu.append((time.process_time() - c) * 1000)
-    deciles = statistics.quantiles(wall, n=10)
-    cpu_deciles = statistics.quantiles(cpu, n=10)
-    print(f"model: {reader.name} (sha256 {reader.sha256[:12]}…)")
-    print(f"load (import + model + references): {loaded:.1f} s")
-    print(f"one check of a {sentences}-sentence narrative, {args.runs} runs:")
-    print(f"  wall p50 {statistics.median(wall):.1f} ms, p90 {deciles[-1]:.1f} ms")
-    print(f"  CPU  p50 {statistics.median(cpu):.1f} ms, p90 {cpu_deciles[-1]:.1f} ms")
-    added = after - before
-    print(f"RSS: {before:.0f} MiB before, {after:.0f} MiB after loading (+{added:.0f} MiB)")
-    print(f"after the runs: {rss_mib():.0f} MiB")
+    return {
+        "model": reader.name,
+        "sentences": len(narrative.split_sentences(NARRATIVE)),
+        "runs": runs,
+        "load_s": loaded,
+        "wall_p50_ms": statistics.median(wall),
+        "wall_p90_ms": statistics.quantiles(wall, n=10)[-1],
+        "cpu_p50_ms": statistics.median(cpu),
+        "cpu_p90_ms": statistics.quantiles(cpu, n=10)[-1],
+        "rss_before_mib": before,
+        "rss_after_load_mib": after,
+        "rss_added_mib": after - before,
+    }
+
+
+def main() -> None:
+    """Measure and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    f = measure(args.runs)
+    print(f"model: {f['model']}")
+    print(f"load (import + model + references): {f['load_s']:.1f} s")
+    print(f"one check of a {f['sentences']}-sentence narrative, {f['runs']} runs:")
+    print(f"  wall p50 {f['wall_p50_ms']:.1f} ms, p90 {f['wall_p90_ms']:.1f} ms")
+    print(f"  CPU  p50 {f['cpu_p50_ms']:.1f} ms, p90 {f['cpu_p90_ms']:.1f} ms")
+    print(
+        f"RSS: {f['rss_before_mib']:.0f} MiB before, {f['rss_after_load_mib']:.0f} MiB after "
+        f"loading (+{f['rss_added_mib']:.0f} MiB)"
+    )
 
 
 if __name__ == "__main__":
