@@ -78,6 +78,25 @@ class Settings(BaseSettings):
         45, ge=1, description="Working days after receipt by which an assessment is due."
     )
 
+    # The narrative check (docs/narrative.md): suggestions are prompts, never verdicts.
+    narrative_model: Path | None = Field(
+        None,
+        description=(
+            "An ONNX sentence model of your own instead of the packaged all-MiniLM-L6-v2; its "
+            "tokenizer.json and the thresholds.json of `python -m narrative.calibrate --model` "
+            "must be beside it."
+        ),
+    )
+    narrative_flag_similarity: float = Field(
+        0.48,
+        gt=0,
+        le=1,
+        description=(
+            "Suggestion similarity from which an uncoded concern counts for the flag rule; "
+            "calibrated so that at most 5% of no-concern test sentences reach it."
+        ),
+    )
+
     # The service (`triage serve`).
     host: str = Field("127.0.0.1", description="Address `triage serve` binds by default.")
     port: int = Field(8000, ge=1, le=65535, description="Port `triage serve` binds by default.")

