@@ -20,6 +20,7 @@ PACKAGES = (
     "fairness",
     "models",
     "monitoring",
+    "narrative",
     "reporting",
     "service",
     "timeliness",
