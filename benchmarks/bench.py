@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bodies import DECISION_BODIES, body_line, compact, contact_bodies, write_lines
+from benchmarks.features_stage import features_stage
 from benchmarks.judging import failures, judge, parse_wrk
 from benchmarks.plan import QUICK, ROOT, STAGES, TARGETS, WRK_DIR, Plan
 from benchmarks.report import describe_database, machine_facts, render_markdown, wrk_version
@@ -82,7 +83,7 @@ def run(plan: Plan, *, home: Path, out: Path, stages: tuple[str, ...]) -> dict[s
     env = server_env(home, plan)
     setup_log = out / "setup.log"
     setup_log.write_text("")
-    counts = {"inprocess": 1, "data": 2, "reports": 2, "http": 3, "paced": 2}
+    counts = {"inprocess": 1, "data": 2, "features": 3, "reports": 2, "http": 3, "paced": 2}
     served = bool({"http", "paced", "reports"} & set(stages))
     progress = Progress(1 + served + sum(counts[s] for s in stages))
     print(
@@ -103,6 +104,8 @@ def run(plan: Plan, *, home: Path, out: Path, stages: tuple[str, ...]) -> dict[s
                 results["machine"]["model"] = "{family} v{version}".format(**figures["model"])
         if "data" in stages:
             results["data"] = data_stage(plan, progress, results)
+        if "features" in stages:
+            results["features"] = features_stage(plan, progress, results)
         if "reports" in stages:
             with progress.stage(
                 f"a store of {plan.report_contacts:,} contacts for the stored reports "

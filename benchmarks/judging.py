@@ -48,6 +48,7 @@ def measured_values(results: dict[str, Any]) -> dict[str, tuple[float | None, in
     """Each target's measured value (None when its stage did not run) and its failed requests."""
     http, paced = results.get("http", {}), results.get("paced", {})
     inproc, data = results.get("in_process", {}), results.get("data", {})
+    features = results.get("features", {})
 
     def vs_health(name: str) -> tuple[float | None, int]:
         if name not in http or "health" not in http or not http["health"]["ok_per_second"]:
@@ -72,6 +73,11 @@ def measured_values(results: dict[str, Any]) -> dict[str, tuple[float | None, in
         "paced_decision_p99": p99("decision"),
         "fairness_seconds": (fairness, 0),
         "report_p95": (max(report_p95) if len(report_p95) == 2 else None, 0),
+        "inbox_p95": (features.get("inbox", {}).get("p95_ms"), 0),
+        "cin_import_seconds": (features.get("cin_import", {}).get("import_seconds"), 0),
+        "cin_import_peak_mb": (features.get("cin_import", {}).get("import_peak_mb"), 0),
+        "narrative_cpu_p50": (features.get("narrative", {}).get("cpu_p50_ms"), 0),
+        "narrative_rss_added": (features.get("narrative", {}).get("rss_added_mib"), 0),
     }
 
 

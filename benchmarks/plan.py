@@ -10,7 +10,7 @@ from typing import Literal
 ROOT = Path(__file__).resolve().parent.parent
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
 TRIAGE = Path(sys.executable).with_name("triage")
-STAGES = ("inprocess", "data", "reports", "http", "paced")
+STAGES = ("inprocess", "data", "features", "reports", "http", "paced")
 STARTUP_SECONDS = 120
 
 
@@ -32,6 +32,10 @@ class Plan:
     paced_connections: int = 16
     report_contacts: int = 100_000  # the store the stored reports are served from
     report_requests: int = 200  # reads of each stored-report route
+    inbox_items: int = 10_000  # open items in the team whose inbox is read
+    inbox_requests: int = 100
+    cin_children: int = 100_000  # children in the census returns imported
+    narrative_runs: int = 200  # narrative checks of a 10-sentence narrative
     workers: int = 1
     database_url: str | None = None
 
@@ -46,6 +50,10 @@ QUICK = Plan(
     paced_seconds=3.0,
     report_contacts=5_000,
     report_requests=50,
+    inbox_items=1_000,
+    inbox_requests=20,
+    cin_children=2_000,
+    narrative_runs=20,
 )
 
 
@@ -68,4 +76,9 @@ TARGETS: tuple[Target, ...] = (
     Target("paced_decision_p99", "decision p99 at the steady rate", "<", 50, "ms"),
     Target("fairness_seconds", "fairness audit of the decisions", "<", 20, "s"),
     Target("report_p95", "stored fairness and monitoring reports, the slower p95", "<", 100, "ms"),
+    Target("inbox_p95", "inbox of one team with many open items, p95", "<", 100, "ms"),
+    Target("cin_import_seconds", "census import of the children (wall)", "<", 60, "s"),
+    Target("cin_import_peak_mb", "census import peak memory", "<", 1024, "MB"),
+    Target("narrative_cpu_p50", "narrative check of 10 sentences, CPU p50", "<", 20, "ms"),
+    Target("narrative_rss_added", "memory the sentence model adds", "<", 300, "MiB"),
 )

@@ -247,6 +247,7 @@ def expected_seconds(plan: Plan, stages: tuple[str, ...]) -> float:
         "paced": 2 * (plan.paced_seconds + 1),
         # seeding (the first time only), the job, the reads
         "reports": plan.report_contacts / 2_000 + plan.report_contacts / 5_000 + 10,
+        "features": plan.inbox_items / 200 + plan.cin_children / 1_000 + 30,
     }
     server = 15 + plan.prescore / 200 if {"http", "paced", "reports"} & set(stages) else 0
     return 10 + server + sum(per[s] for s in stages)

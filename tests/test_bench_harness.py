@@ -134,6 +134,21 @@ def test_judge_passes_fails_and_leaves_unmeasured_targets():
     assert verdicts["fairness_seconds"]["verdict"] == "not measured"
 
 
+def test_the_features_stage_is_judged_on_each_of_its_figures():
+    features = {
+        "inbox": {"p95_ms": 80.0},
+        "cin_import": {"import_seconds": 75.0, "import_peak_mb": 490.0},
+        "narrative": {"cpu_p50_ms": 85.0, "rss_added_mib": 255.0},
+    }
+    verdicts = {t["key"]: t["verdict"] for t in bench.judge({"features": features})}
+    assert verdicts["inbox_p95"] == "pass"
+    assert verdicts["cin_import_seconds"] == "fail"
+    assert verdicts["cin_import_peak_mb"] == "pass"
+    assert verdicts["narrative_cpu_p50"] == "fail"
+    assert verdicts["narrative_rss_added"] == "pass"
+    assert bench.judge({})[-1]["verdict"] == "not measured"
+
+
 def test_the_stored_reports_are_judged_by_the_slower_routes_p95():
     def route(p95: float) -> dict:
         latency = {"p50": 5.0, "p95": p95, "p99": p95 + 1}
@@ -168,7 +183,7 @@ def test_markdown_has_one_table_with_targets_and_shows_failures():
             http={"health": http_run(1000), "score": http_run(600, 7)},
             data={"fairness": {"rows": 1_000_000, "audit_seconds": 3.2}},
             errors={"paced": "RuntimeError: boom"},
-            stages=["data", "reports", "http", "paced"],
+            stages=["data", "features", "reports", "http", "paced"],
         )
     )
     assert "| figure | measured | target | measured / target | verdict |" in text
