@@ -67,8 +67,8 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
 
 
 def _cast(column: pd.Series, dtype: str) -> pd.Series:
-    if dtype.startswith("datetime64"):
-        return pd.to_datetime(column, utc=True).astype(dtype)
+    if dtype.startswith("datetime64"):  # instants in UTC; calendar days naive (the contract's)
+        return pd.to_datetime(column, utc="UTC" in dtype).astype(dtype)
     if dtype == "boolean":
         return pd.array(column.tolist(), dtype="boolean")  # None -> <NA>
     if dtype == "string":
