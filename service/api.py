@@ -8,10 +8,9 @@ from service.audit.router import router as audit_router
 from service.auth.router import router as auth_router
 from service.contacts.router import router as contacts_router
 from service.decisions.router import router as decisions_router
-from service.fairness.router import router as fairness_router
 from service.inbox.router import router as inbox_router
-from service.monitoring.router import router as monitoring_router
 from service.outcomes.router import router as outcomes_router
+from service.reports.router import router as reports_router
 from service.reviews.router import router as reviews_router
 
 v1 = APIRouter(prefix="/v1")
@@ -21,6 +20,5 @@ v1.include_router(reviews_router)
 v1.include_router(inbox_router)
 v1.include_router(auth_router)
 v1.include_router(audit_router)
-v1.include_router(fairness_router)
+v1.include_router(reports_router)
 v1.include_router(outcomes_router)
-v1.include_router(monitoring_router)

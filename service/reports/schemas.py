@@ -1,11 +1,13 @@
-"""What every served report says about itself: when computed, what it covers, what is newer."""
+"""The stored reports as served: the fairness and monitoring reports' shapes (docs/fairness.md,
+docs/monitoring.md; further keys pass through) and what each says about itself: when computed,
+what it covers, what is newer."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from service.schemas import AUTHENTICATED, ErrorOut, error_responses
 
@@ -58,3 +60,41 @@ def report_responses() -> dict[int | str, dict[str, Any]]:
             "content": {"application/json": {"example": NOT_READY_EXAMPLE}},
         },
     }
+
+
+class Finding(BaseModel):
+    """One comparison of a group with its reference group."""
+
+    model_config = ConfigDict(extra="allow")
+
+    audit: Literal["decisions", "model", "workload", "generic"]
+    attribute: str
+    group: str
+    reference: str | None
+    metric: str
+    n: int | None
+    value: float | None
+    ci: list[float | None] | None
+    reference_value: float | None
+    difference: float | None
+    ratio: float | None
+    p_adjusted: float | None
+    verdict: Literal["disparity", "no_disparity_detected", "insufficient_data", "reference"]
+
+
+class FairnessReport(BaseModel):
+    """Findings with their verdicts, headlines and caveats."""
+
+    model_config = ConfigDict(extra="allow")
+
+    findings: list[Finding]
+    stored: StoredInfo
+
+
+class MonitoringReport(BaseModel):
+    """Alerts (what, where, how strong, since when) and the monthly tables behind them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    alerts: list[dict[str, Any]]
+    stored: StoredInfo
