@@ -98,7 +98,7 @@ def data_info(path: Path, frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def _comparison_record(result: RetrainResult) -> dict[str, Any]:
-    from fairness.report import clean
+    from reporting import clean
 
     evaluation = result.champion_evaluation
     return clean(

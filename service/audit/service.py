@@ -74,7 +74,7 @@ def append_all(session: Session | Connection, by: Caller, entries: list[Entry]) 
     rows, at = [], utcnow()
     for entry in entries:
         seq += 1
-        fields = {
+        fields: dict[str, Any] = {
             "seq": seq,
             "at": at,
             "actor": by.name,
