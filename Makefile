@@ -24,14 +24,16 @@ run: $(STAMP) ## set up, generate synthetic data, train a default champion if no
 	$(BIN)/triage quickstart
 	$(BIN)/triage serve
 
-test: $(STAMP) ## set up, lint, and run the whole test suite
+test: $(STAMP) ## set up, lint, type-check, and run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
-lint: $(STAMP) ## ruff check and format check
+lint: $(STAMP) ## ruff check, format check, and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -88,7 +88,7 @@ def audit(
     references = _references(reference or [])
     if data.suffix.lower() not in (".csv", ".parquet"):
         raise typer.BadParameter(BAD_SUFFIX, param_hint="--data")
-    options = {
+    options: dict[str, Any] = {
         "reference": references,
         "min_n": min_n,
         "alpha": alpha,

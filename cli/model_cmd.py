@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from models.model import Family
 
 
 def _progress():
@@ -22,7 +26,7 @@ def train(
     from training.pipeline import train_file
 
     settings = get_settings()
-    families = ("linear",) if linear_only else ("linear", "tree")
+    families: tuple[Family, ...] = ("linear",) if linear_only else ("linear", "tree")
     result = train_file(data, settings, families=families, progress=_progress())
     m = result.evaluation.metrics
     typer.echo(

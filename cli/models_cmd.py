@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from models.model import Family
 
 NO_VERSIONS = "No versions are registered yet: run `triage train` or `triage retrain`."
 
@@ -38,7 +42,7 @@ def retrain(
     from training.retrain import metrics_table, retrain_file
 
     settings = get_settings()
-    families = ("linear",) if linear_only else ("linear", "tree")
+    families: tuple[Family, ...] = ("linear",) if linear_only else ("linear", "tree")
     try:
         result = retrain_file(
             data, settings, families=families, progress=_progress(), on_promotion=_audit_hook()

@@ -13,11 +13,16 @@ from enum import StrEnum
 class _LabelledCode(StrEnum):
     """A code whose value is the CIN code and which carries a human label."""
 
-    def __new__(cls, code: str, label: str, phrase: str | None = None) -> _LabelledCode:
+    label: str
+    phrase: str
+
+    # ``label`` defaults only so that a lookup by code (``Concern("1A")``) type-checks; Enum
+    # looks members up by value and never calls this with one argument.
+    def __new__(cls, code: str, label: str = "", phrase: str | None = None) -> _LabelledCode:
         member = str.__new__(cls, code)
         member._value_ = code
-        member.label = label  # type: ignore[attr-defined]
-        member.phrase = phrase or label  # type: ignore[attr-defined]
+        member.label = label
+        member.phrase = phrase or label
         return member
 
 

@@ -17,6 +17,7 @@ columns and dtypes; every reader returns one and every writer takes one:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Literal
 
 from data.codes import (
@@ -52,7 +53,7 @@ class Field:
     description: str = ""
 
 
-def _codes(enum: type) -> tuple[str, ...]:
+def _codes(enum: type[Enum]) -> tuple[str, ...]:
     return tuple(member.value for member in enum)
 
 

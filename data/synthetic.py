@@ -304,7 +304,7 @@ class GeneratorConfig:
 
     def with_shortcuts(self, **strengths: float) -> GeneratorConfig:
         """Return a copy with some shortcut strengths changed."""
-        return replace(self, shortcuts=replace(self.shortcuts, **strengths))
+        return replace(self, shortcuts=replace(self.shortcuts, **strengths))  # type: ignore[arg-type]  # keys are Shortcuts float fields, checked by dataclasses.replace at run time
 
 
 def generate(config: GeneratorConfig) -> pd.DataFrame:
@@ -557,7 +557,8 @@ def _observe_outcomes(
     acted = np.isin(decision, [d.value for d in ACTED_ON])
     returned = rng.random(need.size) < np.where(need, RETURN_IF_NEED, RETURN_IF_NO_NEED)
     observed = acted | returned
-    return np.where(observed, need, None)
+    # None (not NaN) marks unobserved outcomes in an object array; numpy's stubs reject None here.
+    return np.where(observed, need, None)  # type: ignore[call-overload]
 
 
 def draw_timeliness(
@@ -599,8 +600,15 @@ def draw_timeliness(
         "late_note": pd.array([None] * n, dtype="string"),
         "assessment_due_on": np.where(assessed, assessment_due, nat).astype("datetime64[ns]"),
         "assessment_completed_on": np.where(assessed, completed, nat).astype("datetime64[ns]"),
-        "assessment_outcome": pd.array(np.where(assessed, outcomes, None), dtype="string"),
-        "assessment_late_reasons": pd.array(np.where(late, reasons, None), dtype="string"),
+        # numpy's stubs reject None as np.where's fill; it gives an object array of missing values.
+        "assessment_outcome": pd.array(
+            np.where(assessed, outcomes, None),  # type: ignore[call-overload]
+            dtype="string",
+        ),
+        "assessment_late_reasons": pd.array(
+            np.where(late, reasons, None),  # type: ignore[call-overload]
+            dtype="string",
+        ),
         "assessment_late_note": pd.array([None] * n, dtype="string"),
     }
 
@@ -647,7 +655,7 @@ def _pick(shares: dict[str, float], u: np.ndarray) -> np.ndarray:
 
 def _categorical(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
     """One draw per row of the probability matrix ``p``."""
-    u = rng.random(p.shape[0])[:, None]
+    u = rng.random(int(p.shape[0]))[:, None]
     return np.minimum((p.cumsum(axis=1) < u).sum(axis=1), p.shape[1] - 1)
 
 

@@ -290,7 +290,8 @@ def _localise(wall: pd.Series, raw: pd.Series) -> tuple[pd.Series, list[Problem]
 
 def _parse_datetime(raw: pd.Series) -> _Parsed:
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        stamps, problems = raw.dt.tz_convert("UTC"), []
+        stamps = raw.dt.tz_convert("UTC")
+        problems: list[Problem] = []
         empty = raw.isna().to_numpy()
         bad = np.zeros(len(raw), dtype=bool)
     elif pd.api.types.is_datetime64_dtype(raw.dtype):

@@ -174,7 +174,12 @@ def audit_contract(
     threshold, threshold_source = _threshold(probability, threshold, threshold_quantile)
 
     singles = contract_groupings(frame, attributes)
-    common = {"reference": reference, "min_n": min_n, "ratio_band": band, "confidence": confidence}
+    common: dict[str, Any] = {
+        "reference": reference,
+        "min_n": min_n,
+        "ratio_band": band,
+        "confidence": confidence,
+    }
     findings: list[Finding] = []
     tables: dict[str, Any] = {"risk_strata": strata.record}
     suppressed = 0

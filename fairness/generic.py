@@ -68,7 +68,9 @@ def generic_findings(
         codes = grouping.codes[keep]
         k = len(grouping.labels)
 
-        def count(mask: np.ndarray, *, codes=codes, keep=keep, k=k) -> np.ndarray:
+        def count(
+            mask: np.ndarray, *, codes: np.ndarray = codes, keep: np.ndarray = keep, k: int = k
+        ) -> np.ndarray:
             return np.bincount(codes, weights=mask[keep].astype(float), minlength=k)
 
         n = np.bincount(codes, minlength=k)

@@ -10,7 +10,7 @@ from fairness.groups import INTERSECTION
 from fairness.report import Finding
 
 MAX_UNCLEAR = 3
-_SOURCE_PHRASE = {c.value: c.phrase for c in ReferralSource}  # type: ignore[attr-defined]
+_SOURCE_PHRASE = {c.value: c.phrase for c in ReferralSource}
 _ETHNICITY = {
     "White": "recorded as White",
     "Mixed": "recorded as Mixed",

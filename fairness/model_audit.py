@@ -82,14 +82,20 @@ def model_findings(
         keep = codes >= 0
         c = codes[keep]
 
-        def count(weights: np.ndarray | None = None, *, c=c, keep=keep, k=k) -> np.ndarray:
+        def count(
+            weights: np.ndarray | None = None,
+            *,
+            c: np.ndarray = c,
+            keep: np.ndarray = keep,
+            k: int = k,
+        ) -> np.ndarray:
             w = None if weights is None else weights[keep].astype(float)
             return np.bincount(c, weights=w, minlength=k)
 
         n = count()
         labelled = count(observed)
         present = n > 0
-        common = {
+        common: dict[str, Any] = {
             "attribute": grouping.name,
             "labels": grouping.labels,
             "reference": ref,

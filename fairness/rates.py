@@ -8,8 +8,10 @@ without a Python loop over rows or strata.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import chdtrc, ndtr, ndtri
 
 
@@ -20,12 +22,12 @@ def z_value(confidence: float = 0.95) -> float:
     return float(ndtri(0.5 + confidence / 2))
 
 
-def two_sided_p(z: np.ndarray) -> np.ndarray:
+def two_sided_p(z: ArrayLike) -> np.ndarray:
     """Two-sided p-value of a standard normal statistic (NaN stays NaN)."""
     return 2.0 * ndtr(-np.abs(np.asarray(z, dtype=float)))
 
 
-def safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+def safe_divide(numerator: ArrayLike, denominator: ArrayLike) -> np.ndarray:
     """Element-wise division that gives NaN, not a warning, where the denominator is 0."""
     numerator = np.asarray(numerator, dtype=float)
     denominator = np.asarray(denominator, dtype=float)
@@ -66,7 +68,7 @@ def wilson_interval(
     return np.fmin(lower, p), np.fmax(upper, p)
 
 
-def two_proportion_p(k1: np.ndarray, n1: np.ndarray, k0: np.ndarray, n0: np.ndarray) -> np.ndarray:
+def two_proportion_p(k1: ArrayLike, n1: ArrayLike, k0: ArrayLike, n0: ArrayLike) -> np.ndarray:
     """Two-sided p-value of the pooled two-proportion z-test (1.0 when both rates are 0 or 1)."""
     k1, n1, k0, n0 = (np.asarray(a, dtype=float) for a in (k1, n1, k0, n0))
     pooled = safe_divide(k1 + k0, n1 + n0)
@@ -76,7 +78,7 @@ def two_proportion_p(k1: np.ndarray, n1: np.ndarray, k0: np.ndarray, n0: np.ndar
     return np.where((se == 0) & np.isfinite(pooled), 1.0, p)
 
 
-def fisher_or_z_p(k1: np.ndarray, n1: np.ndarray, k0: np.ndarray, n0: np.ndarray) -> np.ndarray:
+def fisher_or_z_p(k1: ArrayLike, n1: ArrayLike, k0: ArrayLike, n0: ArrayLike) -> np.ndarray:
     """Two-proportion p-values: Fisher's exact test where an expected cell count is under 5."""
     p = two_proportion_p(k1, n1, k0, n0)
     k1, n1, k0, n0 = (np.asarray(a, dtype=float) for a in (k1, n1, k0, n0))
@@ -263,7 +265,7 @@ def auc_by_group(
 
 def compare_proportions(
     events: np.ndarray, totals: np.ndarray, ref: int, *, confidence: float = 0.95
-) -> dict[str, np.ndarray]:
+) -> dict[str, Any]:
     """Each group's own rate against the reference group's: Wilson CIs, rate ratio, p-value.
 
     The ratio's interval is the delta method on log(rate); the p-value is Fisher's exact test

@@ -122,7 +122,7 @@ def group_findings(
     for i, group in enumerate(labels):
         if not present[i]:
             continue
-        common = {
+        common: dict[str, Any] = {
             "audit": audit,
             "attribute": attribute,
             "group": group,

@@ -219,7 +219,7 @@ def _records(
 
 
 def _contributions(batch: Batch, i: int, values: dict[str, Any]) -> list[dict[str, Any]]:
-    items = []
+    items: list[dict[str, Any]] = []
     for k in np.flatnonzero(batch.concern_present[i]):
         code = F.CONCERN_CODES[k]
         shap = float(batch.concern_shap[i, k])

@@ -6,6 +6,7 @@ MLflow loads this file by path and calls ``set_model``; nothing here runs on imp
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import mlflow.pyfunc
 from mlflow.models import set_model
@@ -14,15 +15,16 @@ with warnings.catch_warnings():
     # MLflow asks for list[...] type hints on predict; ours takes a DataFrame, left untyped.
     warnings.simplefilter("ignore", UserWarning)
 
-    class TriagePyfunc(mlflow.pyfunc.PythonModel):
+    # mlflow.pyfunc loads PythonModel lazily, so mypy cannot see it.
+    class TriagePyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined,misc]
         """Wraps a ``TriageModel``: contract rows in; probability, band and surface share out."""
 
-        def load_context(self, context):
+        def load_context(self, context: Any) -> None:
             import joblib
 
             self.model = joblib.load(context.artifacts["triage_model"])
 
-        def predict(self, context, model_input, params=None):
+        def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
             from models.assess import assess_frame
 
             table = assess_frame(self.model, model_input)

@@ -104,7 +104,9 @@ def configure(settings: Settings) -> str:
     )
 
 
-def log_model(model: TriageModel, example: pd.DataFrame, output: pd.DataFrame, workdir: Path):
+def log_model(
+    model: TriageModel, example: pd.DataFrame, output: pd.DataFrame, workdir: Path
+) -> Any:
     """Log the fitted model to the active run as an MLflow pyfunc with its signature."""
     import warnings
 

@@ -138,7 +138,8 @@ def check_from_finding(
 ) -> Check:
     """A month's check from a fairness finding: its ratio, CI, p-value and materiality."""
     return Check(
-        kind=kind,
+        # For mypy: callers pass one of Check's kinds; the parameter is typed str
+        kind=kind,  # type: ignore[arg-type]
         month=month,
         what=finding.metric,
         where=where,

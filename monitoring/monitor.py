@@ -184,7 +184,7 @@ def monitor(
             alpha=alpha,
         ),
     ]
-    options = {"min_n": min_n, "psi_bands": psi_bands, "epsilon": epsilon}
+    options: dict[str, Any] = {"min_n": min_n, "psi_bands": psi_bands, "epsilon": epsilon}
     checks: list[Check] = drift.input_drift_checks(
         frame, month_pos, labels, reference_profile, **options
     )

@@ -118,7 +118,8 @@ def team_month_table(
                 clean(
                     {
                         "team_id": team,
-                        "month": months[m],
+                        # For mypy: numpy integer index into a list of month labels
+                        "month": months[m],  # type: ignore[call-overload]
                         "volume": int(volume[m]),
                         "volume_ratio": volume[m] / usual,
                         "decided": int(made[m]),

@@ -118,7 +118,8 @@ class Database:
         if self.is_sqlite:
             with self.engine.connect() as connection:
                 raw = connection.connection.driver_connection
-                raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                # For mypy: an open connection always has its DBAPI connection
+                raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()  # type: ignore[union-attr]
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -26,8 +26,8 @@ from data.workdays import (
     working_days_between_many,
 )
 from fairness.rates import two_sided_p, wilson_interval, z_value
-from fairness.report import clean
 from fairness.workload import MIN_MONTHS, logistic_slope
+from reporting import clean
 
 Kind = Literal["decisions", "assessments"]
 KINDS: tuple[Kind, ...] = ("decisions", "assessments")

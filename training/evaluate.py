@@ -127,7 +127,7 @@ def by_group(
     for attribute, values in attributes.items():
         for group in pd.unique(values):
             member = values == group
-            row = {
+            row: dict[str, Any] = {
                 "attribute": attribute,
                 "group": str(group),
                 "n": int(member.sum()),

@@ -52,7 +52,7 @@ class Gate:
         return asdict(self)
 
 
-def quality_gates(metrics: dict[str, float], settings: Settings) -> list[Gate]:
+def quality_gates(metrics: Mapping[str, float], settings: Settings) -> list[Gate]:
     """Judge held-out metrics against the settings' thresholds.
 
     AUC and calibration error are judged on contacts that were acted on, whose outcomes are
@@ -124,7 +124,8 @@ def compare_with_champion(
     """
     new_auc, old_auc = challenger.get("auc"), champion.get("auc")
     comparable = _finite(new_auc) and _finite(old_auc)
-    auc_change = float(new_auc - old_auc) if comparable else math.nan
+    # For mypy: `comparable` checked both are finite floats
+    auc_change = float(new_auc - old_auc) if comparable else math.nan  # type: ignore[operator]
     auc_detail = (
         f"challenger AUC {new_auc:.3f} against the champion's {old_auc:.3f} on the same "
         f"contacts (may lose at most {max_auc_loss})"
@@ -133,7 +134,8 @@ def compare_with_champion(
     )
     new_error, old_error = challenger.get("calibration_error"), champion.get("calibration_error")
     comparable_error = _finite(new_error) and _finite(old_error)
-    error_change = float(new_error - old_error) if comparable_error else math.nan
+    # For mypy: `comparable` checked both are finite floats
+    error_change = float(new_error - old_error) if comparable_error else math.nan  # type: ignore[operator]
     error_detail = (
         f"challenger calibration error {new_error:.3f} against the champion's {old_error:.3f} "
         f"(may rise by at most {max_calibration_increase})"

@@ -98,7 +98,7 @@ def data_info(path: Path, frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def _comparison_record(result: RetrainResult) -> dict[str, Any]:
-    from fairness.report import clean
+    from reporting import clean
 
     evaluation = result.champion_evaluation
     return clean(
@@ -155,7 +155,8 @@ def retrain_file(
     progress("logging to MLflow and registering the challenger")
     log_and_register(result.challenger, frame, info, settings)
     run_id = result.challenger.run_id
-    registry.log_run_dict(settings, run_id, _comparison_record(result), "champion_comparison.json")
+    # For mypy: log_and_register has just set the challenger's run_id
+    registry.log_run_dict(settings, run_id, _comparison_record(result), "champion_comparison.json")  # type: ignore[arg-type]
     if result.promoted:
         was = result.champion_version
         reason = f"retrained on {path.name}: passed every gate" + (

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -34,7 +35,7 @@ class CensusImport:
         """Referrals in the extract."""
         return len(self.frame)
 
-    def skipped_by_reason(self) -> Counter:
+    def skipped_by_reason(self) -> Counter[str]:
         """Referrals (or children) skipped, by the problem that made the import skip them."""
         return Counter(p.problem for p in self.problems if p.action in SKIPPED)
 
@@ -52,7 +53,7 @@ def _children(paths: Sequence[str | Path], problems: list[Problem]) -> Iterator[
         yield from read_return(path, problems)
 
 
-def to_frame(records: list[dict]) -> pd.DataFrame:
+def to_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     """A typed contract frame from row dicts (missing optional columns empty)."""
     raw = pd.DataFrame.from_records(records, columns=list(COLUMNS))
     # The census holds a referral date, not a time: midnight, London time.

@@ -7,6 +7,7 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from data.cin_census import outcomes
 from data.cin_census.records import Child, Problem, Referral
@@ -55,7 +56,8 @@ def merge(children: Iterable[Child]) -> Merged:
                 entry.referrals[referral.referral_date] = referral
                 continue
             result.merged += 1
-            if referral.reference_date >= earlier.reference_date:
+            # a return's reader stamps reference_date on every referral it yields
+            if referral.reference_date >= earlier.reference_date:  # type: ignore[operator]
                 entry.referrals[referral.referral_date] = referral
         child.referrals = []  # the merged copy holds them; free the return's list
     return result
@@ -67,9 +69,9 @@ def pseudonym(key: bytes, lea: str, la_child_id: str, referral_date: date) -> st
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
-def rows(merged: Merged, *, key: bytes, problems: list[Problem]) -> list[dict]:
+def rows(merged: Merged, *, key: bytes, problems: list[Problem]) -> list[dict[str, Any]]:
     """Contract rows, one per merged referral; a referral that cannot be one is a problem."""
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     for (lea, child_id), entry in merged.children.items():
         child = entry.latest
         ordered = sorted(entry.referrals.values(), key=lambda r: r.referral_date)

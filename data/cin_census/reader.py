@@ -8,9 +8,10 @@ read is a ``Problem`` naming the file, line and element; reading goes on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from data.cin_census.records import Assessment, Child, Problem, Referral
 from data.codes import LEGACY_CONCERNS, Concern, Ethnicity, ReferralSource
@@ -27,6 +28,12 @@ SOURCES = frozenset(code.value for code in ReferralSource)
 FACTORS = frozenset(code.value for code in Concern)
 ETHNICITIES = frozenset(code.value for code in Ethnicity)
 UNKNOWN_SOURCE = ReferralSource.UNKNOWN.value
+
+# lxml ships no type information, so its elements are ``Any`` here (Node names the intent).
+Node = Any
+Parts = dict[str, list[Node]]
+# Records a problem: (node or None, item name, value, what is wrong, what was done).
+ProblemFn = Callable[[Node, str, str, str, str], None]
 
 
 def read_return(path: str | Path, problems: list[Problem]) -> Iterator[Child]:
@@ -87,7 +94,7 @@ def read_return(path: str | Path, problems: list[Problem]) -> Iterator[Child]:
 
 
 def _child(
-    element, file: str, lea: str, reference_date: date, problems: list[Problem]
+    element: Node, file: str, lea: str, reference_date: date, problems: list[Problem]
 ) -> Child | None:
     parts = _index(element)
     ids = _index(_first(parts, "ChildIdentifiers"))
@@ -95,7 +102,7 @@ def _child(
     child_id = _text(_first(ids, "LAchildID"))
     line = element.sourceline or 0
 
-    def problem(node, name: str, value: str, what: str, action: str) -> None:
+    def problem(node: Node, name: str, value: str, what: str, action: str) -> None:
         where = node.sourceline if node is not None and node.sourceline else line
         problems.append(Problem(file, where, child_id, name, value, what, action))
 
@@ -117,7 +124,7 @@ def _child(
     return child
 
 
-def _referral(node, file: str, reference_date: date, problem) -> Referral | None:
+def _referral(node: Node, file: str, reference_date: date, problem: ProblemFn) -> Referral | None:
     parts = _index(node)
     line = node.sourceline or 0
     raw = _text(_first(parts, "CINreferralDate"))
@@ -185,7 +192,7 @@ def _referral(node, file: str, reference_date: date, problem) -> Referral | None
     return referral
 
 
-def _factor(node, problem) -> str | None:
+def _factor(node: Node, problem: ProblemFn) -> str | None:
     code = _text(node).upper()
     if code in LEGACY_CONCERNS:
         successor = LEGACY_CONCERNS[code].value
@@ -203,7 +210,7 @@ def _factor(node, problem) -> str | None:
     return code
 
 
-def _read_sex(ids: dict, problem) -> str | None:
+def _read_sex(ids: Parts, problem: ProblemFn) -> str | None:
     for name, codes in (("Sex", SEX), ("GenderCurrent", GENDER_CURRENT)):
         node = _first(ids, name)
         if node is not None:
@@ -215,7 +222,7 @@ def _read_sex(ids: dict, problem) -> str | None:
     return None
 
 
-def _read_disability(chars: dict, problem) -> str | None:
+def _read_disability(chars: Parts, problem: ProblemFn) -> str | None:
     codes = []
     for holder in chars.get("Disabilities", ()):
         for node in _index(holder).get("Disability", ()):
@@ -229,7 +236,7 @@ def _read_disability(chars: dict, problem) -> str | None:
     return "Y" if any(code != "NONE" for code in codes) else "N"
 
 
-def _read_code(parts: dict, name: str, codes: frozenset[str], problem) -> str | None:
+def _read_code(parts: Parts, name: str, codes: frozenset[str], problem: ProblemFn) -> str | None:
     node = _first(parts, name)
     if node is None:
         return None
@@ -240,7 +247,7 @@ def _read_code(parts: dict, name: str, codes: frozenset[str], problem) -> str | 
     return None
 
 
-def _read_bool(parts: dict, name: str, problem) -> bool | None:
+def _read_bool(parts: Parts, name: str, problem: ProblemFn) -> bool | None:
     node = _first(parts, name)
     if node is None:
         return None
@@ -253,7 +260,7 @@ def _read_bool(parts: dict, name: str, problem) -> bool | None:
     return None
 
 
-def _read_date(parts: dict, name: str, problem) -> date | None:
+def _read_date(parts: Parts, name: str, problem: ProblemFn) -> date | None:
     node = _first(parts, name)
     if node is None:
         return None
@@ -272,13 +279,13 @@ def _date(text: str) -> date | None:
         return None
 
 
-def _local(tag) -> str:
+def _local(tag: object) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
-def _index(element) -> dict[str, list]:
+def _index(element: Node) -> Parts:
     """The element's children by local name (comments and processing instructions skipped)."""
-    found: dict[str, list] = {}
+    found: Parts = {}
     if element is None:
         return found
     for node in element:
@@ -287,22 +294,22 @@ def _index(element) -> dict[str, list]:
     return found
 
 
-def _first(parts: dict, name: str):
+def _first(parts: Parts, name: str) -> Node:
     nodes = parts.get(name)
     return nodes[0] if nodes else None
 
 
-def _at(parts: dict, name: str, fallback):
+def _at(parts: Parts, name: str, fallback: Node) -> Node:
     """The named child if present (for its line), else ``fallback``."""
     node = _first(parts, name)
     return fallback if node is None else node
 
 
-def _text(node) -> str:
+def _text(node: Node) -> str:
     return (node.text or "").strip() if node is not None else ""
 
 
-def _id_of(child) -> str:
+def _id_of(child: Node) -> str:
     for node in child.iter("{*}LAchildID"):
         return _text(node)
     return ""

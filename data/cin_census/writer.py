@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -145,7 +146,7 @@ def _expected(decision: str, need: bool | None) -> bool | None:
     return True if decision == "strategy_discussion" else need
 
 
-def _birth(rng: np.random.Generator, day: date, age: int, gap: int) -> dict:
+def _birth(rng: np.random.Generator, day: date, age: int, gap: int) -> dict[str, Any]:
     """A birth date giving ``age`` whole years at ``day`` and still at ``day + gap``."""
     if age == 0 and rng.random() < UNBORN_SHARE:
         return {"birth": None, "expected_birth": day + timedelta(days=int(rng.integers(10, 200)))}

@@ -60,11 +60,13 @@ def append(
 # head row serialises appends across processes (SQLite already serialises writes).
 _READ_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
 _MOVE_HEAD = (
-    AuditHead.__table__.update()
+    # For mypy: a mapped class's __table__ is a Table at run time
+    AuditHead.__table__.update()  # type: ignore[attr-defined]
     .where(AuditHead.__table__.c.id == 1)
     .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 )
-_INSERT_EVENTS = AuditEvent.__table__.insert()
+# For mypy: a mapped class's __table__ is a Table at run time
+_INSERT_EVENTS = AuditEvent.__table__.insert()  # type: ignore[attr-defined]
 
 
 def append_all(session: Session | Connection, by: Caller, entries: list[Entry]) -> None:
@@ -74,7 +76,7 @@ def append_all(session: Session | Connection, by: Caller, entries: list[Entry]) 
     rows, at = [], utcnow()
     for entry in entries:
         seq += 1
-        fields = {
+        fields: dict[str, Any] = {
             "seq": seq,
             "at": at,
             "actor": by.name,

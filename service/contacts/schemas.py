@@ -53,7 +53,7 @@ class ContactIn(BaseModel):
     received_at: datetime = Field(description="ISO 8601; naive times are Europe/London.")
     child_age_years: Annotated[int, Strict(), Field(ge=0, le=17, description="Surface field.")]
     referral_source: ReferralSource = Field(description="CIN referral source; surface field.")
-    concerns: list[ConcernCode] = Field(  # type: ignore[valid-type]
+    concerns: list[ConcernCode] = Field(
         json_schema_extra={"uniqueItems": True},
         description="CIN assessment factor codes; legacy 18A/19A read as 18C/19C.",
     )

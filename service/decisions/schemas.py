@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -11,7 +12,7 @@ from service.contacts.schemas import Assessment, StoredContact
 from service.decisions.flags import FlagCode
 from service.schemas import NO_NUL
 
-DECISION_EXAMPLE = {
+DECISION_EXAMPLE: dict[str, Any] = {
     "decision": "nfa",
     "reasons": ["no_concerns_identified"],
     "note": "Spoke to the school: the injury was from PE; no concerns about home.",

@@ -138,7 +138,8 @@ def record_decision(
     return record, review_id
 
 
-_INSERT_DECISION = DecisionRecord.__table__.insert()
+# For mypy: a mapped class's __table__ is a Table at run time
+_INSERT_DECISION = DecisionRecord.__table__.insert()  # type: ignore[attr-defined]
 
 
 def new_record(

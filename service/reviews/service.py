@@ -50,7 +50,8 @@ def list_reviews(
     if cursor is not None:
         query = query.where(Review.seq > parse_cursor(cursor))
     rows = session.execute(query).all()
-    items = [to_item(*row) for row in rows[:limit]]
+    # For mypy: each row is (Review, DecisionRecord, StoredAssessment)
+    items = [to_item(*row) for row in rows[:limit]]  # type: ignore[arg-type]
     more = len(rows) > limit
     return ReviewPage(items=items, next=str(rows[limit - 1][0].seq) if more else None)
 
@@ -58,7 +59,8 @@ def list_reviews(
 def items_query() -> Select[Any]:
     """Reviews with the decision they review and the assessment it followed."""
     return (
-        select(Review, DecisionRecord, StoredAssessment)
+        # For mypy: SQLAlchemy's typed Select is invariant in its columns
+        select(Review, DecisionRecord, StoredAssessment)  # type: ignore[return-value]
         .join(DecisionRecord, DecisionRecord.id == Review.decision_id)
         .join(StoredAssessment, StoredAssessment.contact_id == Review.contact_id)
     )
@@ -93,7 +95,8 @@ def get_review(session: Session, review_id: str) -> ReviewItem:
     row = session.execute(items_query().where(Review.id == review_id)).first()
     if row is None:
         raise NotFound(f"No review {review_id}.")
-    return to_item(*row)
+    # For mypy: each row is (Review, DecisionRecord, StoredAssessment)
+    return to_item(*row)  # type: ignore[arg-type]
 
 
 def claim(session: Session, review_id: str, *, by: Caller) -> ReviewItem:
@@ -173,14 +176,17 @@ def open_review(
         "created_at": decision["decided_at"],
     }
     # Plain statements, not ORM objects: this runs on every flagged decision.
-    [seq] = connection.execute(_INSERT_REVIEW, review).inserted_primary_key
+    # For mypy: an INSERT's inserted_primary_key is set once executed
+    [seq] = connection.execute(_INSERT_REVIEW, review).inserted_primary_key  # type: ignore[misc]
     codes = [{"review_seq": seq, "code": f["code"]} for f in decision["flags"]]
     connection.execute(_INSERT_REVIEW_FLAGS, codes)
     return review["id"]
 
 
-_INSERT_REVIEW = Review.__table__.insert()
-_INSERT_REVIEW_FLAGS = ReviewFlag.__table__.insert()
+# For mypy: a mapped class's __table__ is a Table at run time
+_INSERT_REVIEW = Review.__table__.insert()  # type: ignore[attr-defined]
+# For mypy: a mapped class's __table__ is a Table at run time
+_INSERT_REVIEW_FLAGS = ReviewFlag.__table__.insert()  # type: ignore[attr-defined]
 
 
 def review_ids(session: Session, decision_ids: list[str]) -> dict[str, str]:

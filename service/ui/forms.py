@@ -61,7 +61,7 @@ DECISION_LABELS = {
     "review_by": "Review by",
     "outcome": "Outcome",
 }
-CHOICES = {
+CHOICES: dict[str, list[tuple[str, ...]]] = {
     "referral_source": [(c.value, f"{c.value}: {c.label}") for c in ReferralSource],
     "concerns": [(c.value, c.label, c.phrase) for c in Concern],
     "child_sex": [(c.value, c.label) for c in Sex],
@@ -131,7 +131,8 @@ def validate(
     try:
         return schema.model_validate(body), {}
     except ValidationError as error:
-        return None, messages(error.errors(), labels)
+        # For mypy: pydantic's ErrorDetails is a TypedDict of the same shape
+        return None, messages(error.errors(), labels)  # type: ignore[arg-type]
 
 
 def messages(errors: list[dict[str, Any]], labels: dict[str, str]) -> dict[str, str]:

@@ -48,8 +48,8 @@ def inbox_page(
     mine = query.get("mine") == "1"
     filters = inbox.InboxFilters(
         team=team,
-        kind=kind,
-        assigned_to=caller.name if mine else None,  # type: ignore[arg-type]
+        kind=kind,  # type: ignore[arg-type]  # checked against KINDS above
+        assigned_to=caller.name if mine else None,
     )
     rules = inbox.DueRules.of(settings)
     today = clock.today()

@@ -298,7 +298,7 @@ def review_queue(request: Request, caller: Leader, db_session: ReadSessionDep) -
     """The review queue with filters, as ``GET /v1/reviews`` lists it."""
     query = request.query_params
     errors: dict[str, str] = {}
-    allowed = {
+    allowed: dict[str, tuple[str, ...]] = {
         "status": ("open", "resolved"),
         "flag": tuple(f.value for f in FlagCode),
         "age_band": tuple(v for v, _ in forms.CHOICES["age_band"]),
@@ -322,8 +322,10 @@ def review_queue(request: Request, caller: Leader, db_session: ReadSessionDep) -
         found = reviews.list_reviews(db_session, filters, limit=50, cursor=cursor)
     except InvalidField:
         found = reviews.list_reviews(db_session, filters, limit=50, cursor=None)
-    values = {"status": filters.status, "team": team or "", **chosen}
-    values["status"] = filters.status
+    # For mypy: `values` named the choices' tuples in the loop above
+    values = {"status": filters.status, "team": team or "", **chosen}  # type: ignore[assignment]
+    # For mypy: as above: `values` is the dict built on the line before
+    values["status"] = filters.status  # type: ignore[index]
     return render(
         request,
         "reviews.html",
