@@ -362,9 +362,9 @@ def _build() -> tuple[ConcernText, ...]:
         rows.append(
             ConcernText(
                 code=concern.value,
-                phrase=concern.phrase,  # type: ignore[attr-defined]
-                family=_family(concern.label),  # type: ignore[attr-defined]
-                descriptions=(concern.phrase, *examples),  # type: ignore[attr-defined]
+                phrase=concern.phrase,
+                family=_family(concern.label),
+                descriptions=(concern.phrase, *examples),
                 keywords=keywords,
             )
         )

@@ -120,6 +120,8 @@ class Reader:
         development sentences without themselves).
         """
         assert self.descriptions is not None and self.examples is not None
+        assert self.description_starts is not None and self.example_starts is not None
+        assert self.example_rows is not None
         described = np.maximum.reduceat(
             vectors @ self.descriptions.T, self.description_starts, axis=1
         )
@@ -240,7 +242,8 @@ def _mean_of_top(cosine: np.ndarray, k: int) -> np.ndarray:
 
 def _embed_references(reader: Reader) -> None:
     reader.codes = tuple(concern.code for concern in CONCERNS)
-    texts, starts = [], []
+    texts: list[str] = []
+    starts: list[int] = []
     for concern in CONCERNS:
         starts.append(len(texts))
         texts.extend(concern.descriptions)
