@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from sqlalchemy import select
@@ -143,3 +144,24 @@ def test_an_invalid_revision_is_422_and_stores_nothing(client, auth, contact):
     assert response.status_code == 422
     page = client.get("/v1/contacts/C-1", headers=auth["worker"]).json()
     assert [r["revision"] for r in page["revisions"]] == [1]
+
+
+def test_concurrent_revisions_each_get_their_own_number(client, app, auth, contact):
+    client.post(SCORE, json=contact("C-1"), headers=auth["worker"])
+
+    def send(age: int):
+        return revise(client, auth["worker"], contact("C-1", child_age_years=age))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(send, range(10, 16)))
+    assert {r.status_code for r in responses} <= {200, 409}  # 409: lost every retry; send again
+    stored = [r.json()["revision"] for r in responses if r.status_code == 200]
+    assert len(stored) == len(set(stored)) and stored
+    with app.state.db.read() as session:
+        kept = session.scalars(select(ContactRevision).order_by(ContactRevision.revision)).all()
+        latest = session.get(Contact, "C-1")
+        assessment = session.get(StoredAssessment, "C-1")
+    assert [r.revision for r in kept] == list(range(1, len(stored) + 2))
+    # contacts and assessments hold the highest revision's body and assessment.
+    assert latest.body_sha256 == kept[-1].body_sha256
+    assert assessment.assessment == kept[-1].assessment
