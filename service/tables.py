@@ -5,7 +5,7 @@ from __future__ import annotations
 from service.audit.tables import AuditEvent, AuditHead
 from service.auth.tables import User
 from service.completions.tables import AssessmentCompletion
-from service.contacts.tables import Contact, StoredAssessment
+from service.contacts.tables import Contact, ContactRevision, StoredAssessment
 from service.db import Base
 from service.decisions.tables import DecisionRecord
 from service.inbox.tables import InboxClaim
@@ -20,6 +20,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Contact",
+    "ContactRevision",
     "DecisionRecord",
     "InboxClaim",
     "OutcomeRecord",

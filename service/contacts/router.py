@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Path
 from starlette.concurrency import run_in_threadpool
 
 from service import blocking
 from service.contacts import service
 from service.contacts.schemas import (
     CONTACT_EXAMPLE,
+    CONTACT_ID_PATTERN,
     Assessment,
     BatchIn,
     BatchOut,
     ContactIn,
+    RevisionAssessment,
 )
 from service.deps import DatabaseDep, ModelDep, SettingsDep, Worker
+from service.errors import InvalidField
 from service.schemas import AUTHENTICATED, JSON_BODY, error_responses
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
@@ -65,3 +68,27 @@ def score_batch(
     """Assess and store several contacts in one transaction; 409 names every conflicting id."""
     assessments = service.score_contacts(db, model, batch.contacts, by=caller, settings=settings)
     return {"assessments": assessments}
+
+
+@router.post(
+    "/{contact_id}/revisions",
+    response_model=RevisionAssessment,
+    summary="A changed record of a stored contact, re-assessed; earlier revisions kept",
+    responses=error_responses(*AUTHENTICATED, *JSON_BODY, 404, 409, 503),
+)
+async def revise(
+    caller: Worker,
+    model: ModelDep,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    contact_id: Annotated[str, Path(pattern=CONTACT_ID_PATTERN, examples=["C-123"])],
+    contact: Annotated[ContactIn, Body(openapi_examples=CONTACT_EXAMPLES)],
+) -> dict[str, Any]:
+    """Store the record as the contact's next revision with the champion's assessment of it;
+    decisions follow the latest. The same record as the latest gives back its assessment; due
+    dates still run from the first receipt."""
+    if contact.contact_id != contact_id:
+        raise InvalidField(["body", "contact_id"], f"must be the path's contact_id, {contact_id}")
+    [item] = service.prepare([contact], settings)
+    [assessed] = await run_in_threadpool(service.assess_contacts, model, [item], settings)
+    return await blocking.run(db, service.save_revision, db, item, assessed, by=caller)

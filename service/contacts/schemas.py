@@ -194,6 +194,34 @@ class Assessment(BaseModel):
     )
 
 
+class RevisionAssessment(Assessment):
+    """The assessment of a contact's revision, with the revision's number (1 is the first)."""
+
+    revision: int = Field(ge=1)
+
+
+class ChangedField(BaseModel):
+    """A field a revision changed; a narrative's old and new text are never given (null)."""
+
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+class Revision(BaseModel):
+    """One revision of a contact's record: when, by whom, its estimate and what it changed."""
+
+    revision: int
+    received_at: datetime = Field(description="As this revision's record says.")
+    created_at: datetime
+    created_by: str
+    probability: float
+    band: int
+    changed_fields: list[ChangedField] = Field(
+        description="Against the revision before; empty for the first."
+    )
+
+
 class BatchOut(BaseModel):
     """The assessments of a batch, in the order sent."""
 

@@ -2,8 +2,10 @@
 
 This domain owns the contacts and assessments tables: other domains read a contact or its
 assessment through these functions. Scoring is idempotent by ``contact_id``: the same canonical
-body gives back the stored assessment, a different one is a conflict. The model runs outside any
-transaction, once per request; the write transaction that stores the result is short.
+body gives back the stored assessment, a different one is a conflict. A changed record is a new
+revision (``contact_revisions``, each with its own assessment); ``contacts`` and ``assessments``
+hold the latest, except ``contacts.received_at``, which keeps the first receipt. The model runs
+outside any transaction, once per request; the write transaction that stores the result is short.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +25,7 @@ from service.audit import service as audit
 from service.auth.schemas import Caller
 from service.contacts.canonical import Canonical, canonicalise
 from service.contacts.schemas import ContactIn
-from service.contacts.tables import Contact, StoredAssessment
+from service.contacts.tables import Contact, ContactRevision, StoredAssessment
 from service.db import Database, utcnow
 from service.errors import Conflict, InvalidField, NotFound
 from service.unit_of_work import in_connection
@@ -126,7 +128,7 @@ def refuse_conflicts(items: list[Canonical], stored: dict[str, tuple[str, Any]])
     if clashes:
         raise Conflict(
             f"Already scored with a different body: {', '.join(clashes)}. "
-            "A contact's record cannot change once scored; send it under a new contact_id."
+            "A changed record goes to POST /v1/contacts/{contact_id}/revisions."
         )
 
 
@@ -169,6 +171,9 @@ def store(
         rows = [contact_row(item, by, now) for item, _ in pairs]
         connection.execute(_INSERT_CONTACTS, rows)
         connection.execute(_INSERT_ASSESSMENTS, [assessment_row(a, now) for _, a in pairs])
+        connection.execute(
+            _INSERT_REVISIONS, [revision_row(item, a, 1, by, now) for item, a in pairs]
+        )
     entries = [score_entry(item, a) for item, a in pairs] + [
         audit.Entry("contact.score_replayed", "contact", i.contact_id, {"body_sha256": i.sha256})
         for i in replayed
@@ -180,6 +185,8 @@ def store(
 _INSERT_CONTACTS = Contact.__table__.insert()  # type: ignore[attr-defined]
 # For mypy: a mapped class's __table__ is a Table at run time
 _INSERT_ASSESSMENTS = StoredAssessment.__table__.insert()  # type: ignore[attr-defined]
+# For mypy: a mapped class's __table__ is a Table at run time
+_INSERT_REVISIONS = ContactRevision.__table__.insert()  # type: ignore[attr-defined]
 
 
 def contact_row(item: Canonical, by: Caller, now: datetime) -> dict[str, Any]:
@@ -216,6 +223,25 @@ def assessment_row(a: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
+def revision_row(
+    item: Canonical, a: dict[str, Any], revision: int, by: Caller, now: datetime
+) -> dict[str, Any]:
+    """The table row of one revision of a contact, with its assessment."""
+    return {
+        "contact_id": item.contact_id,
+        "revision": revision,
+        "body": item.text,
+        "body_sha256": item.sha256,
+        "received_at": item.received_at,
+        "assessment": a,
+        "model_name": a["model"]["name"],
+        "model_version": a["model"]["version"],
+        "model_run_id": a["model"]["run_id"],
+        "created_by": by.name,
+        "created_at": now,
+    }
+
+
 def score_entry(item: Canonical, a: dict[str, Any]) -> audit.Entry:
     """What the audit trail keeps of a score (no narrative: the body's hash stands for it)."""
     details = {
@@ -231,12 +257,17 @@ def score_entry(item: Canonical, a: dict[str, Any]) -> audit.Entry:
 
 
 def get_contact(session: Session, contact_id: str, *, by: Caller) -> dict[str, Any]:
-    """A stored contact and its assessment, or NotFound; the viewing is audited (no commit)."""
+    """A stored contact, its (latest) assessment and its revisions, or NotFound; the viewing is
+    audited (no commit)."""
     contact, assessment = contact_and_assessment(session, contact_id)
     audit.append(
         session, by, "contact.viewed", "contact", contact_id, model_version=assessment.model_version
     )
-    return {"contact": json_body(contact), "assessment": assessment.assessment}
+    return {
+        "contact": json_body(contact),
+        "assessment": assessment.assessment,
+        "revisions": list_revisions(session, contact_id),
+    }
 
 
 def contact_and_assessment(session: Session, contact_id: str) -> tuple[Contact, StoredAssessment]:
@@ -279,3 +310,119 @@ _FACTS = (
 def json_body(contact: Contact) -> dict[str, Any]:
     """The stored canonical body."""
     return json.loads(contact.body)
+
+
+# --- revisions -------------------------------------------------------------------------------
+
+
+def save_revision(
+    db: Database, item: Canonical, assessment: dict[str, Any], *, by: Caller
+) -> dict[str, Any]:
+    """Store a changed record of a stored contact as its next revision (each attempt its own unit
+    of work); the same record as the latest answers the latest. Two revisions at once clash on
+    the revision number: the loser re-reads and goes after."""
+    for _ in range(STORE_ATTEMPTS):
+        try:
+            return in_connection(db, store_revision, item, assessment, by=by)
+        except IntegrityError:
+            continue
+    raise Conflict("This contact was being revised by another request at the same time; retry.")
+
+
+def store_revision(
+    connection: Connection, item: Canonical, assessment: dict[str, Any], *, by: Caller
+) -> dict[str, Any]:
+    """Append a revision and make it the contact's current record and assessment (no commit).
+
+    ``contacts.received_at`` is left alone: due dates run from the first receipt.
+    """
+    latest = connection.execute(_LATEST_REVISION, {"contact_id": item.contact_id}).first()
+    if latest is None:
+        raise NotFound(f"No contact {item.contact_id}.")
+    number, sha, stored = latest
+    if sha == item.sha256:
+        details = {"body_sha256": item.sha256, "revision": number}
+        entry = audit.Entry("contact.revision_replayed", "contact", item.contact_id, details)
+        audit.append_all(connection, by, [entry])
+        return {**stored, "revision": number, "warnings": item.warnings}
+    number += 1
+    now = utcnow()
+    connection.execute(_INSERT_REVISIONS, [revision_row(item, assessment, number, by, now)])
+    contact = contact_row(item, by, now)
+    connection.execute(_UPDATE_CONTACT, new_values(item.contact_id, contact, _REVISED_FIELDS))
+    row = assessment_row(assessment, now)
+    connection.execute(_UPDATE_ASSESSMENT, new_values(item.contact_id, row, _ASSESSMENT_FIELDS))
+    entry = score_entry(item, assessment)
+    entry = audit.Entry(
+        "contact.revised",
+        entry.entity,
+        entry.entity_id,
+        {**entry.details, "revision": number},
+        entry.model_version,
+    )
+    audit.append_all(connection, by, [entry])
+    return {**assessment, "revision": number}
+
+
+# What a revision changes in ``contacts``: not its id, first receipt, creator or creation time.
+_REVISED_FIELDS = ("body", "body_sha256", "child_age_years", "referral_source", "team_id")
+_LATEST_REVISION = (
+    select(ContactRevision.revision, ContactRevision.body_sha256, ContactRevision.assessment)
+    .where(ContactRevision.contact_id == bindparam("contact_id"))
+    .order_by(ContactRevision.revision.desc())
+    .limit(1)
+)
+_UPDATE_CONTACT = (
+    update(Contact.__table__)
+    .where(Contact.__table__.c.contact_id == bindparam("id"))
+    .values({f: bindparam(f"new_{f}") for f in _REVISED_FIELDS})
+)
+_ASSESSMENT_FIELDS = [c.name for c in StoredAssessment.__table__.c if c.name != "contact_id"]
+_UPDATE_ASSESSMENT = (
+    update(StoredAssessment.__table__)
+    .where(StoredAssessment.__table__.c.contact_id == bindparam("id"))
+    .values({f: bindparam(f"new_{f}") for f in _ASSESSMENT_FIELDS})
+)
+
+
+def new_values(contact_id: str, row: dict[str, Any], fields: Any) -> dict[str, Any]:
+    """The parameters of an UPDATE of ``fields`` of a contact's row."""
+    return {"id": contact_id, **{f"new_{f}": row[f] for f in fields}}
+
+
+def list_revisions(session: Session, contact_id: str) -> list[dict[str, Any]]:
+    """A contact's revisions, oldest first, each with its estimate and what it changed."""
+    rows = session.execute(
+        select(ContactRevision)
+        .where(ContactRevision.contact_id == contact_id)
+        .order_by(ContactRevision.revision)
+    ).scalars()
+    out, before = [], None
+    for row in rows:
+        body = json.loads(row.body)
+        out.append(
+            {
+                "revision": row.revision,
+                "received_at": row.received_at,
+                "created_at": row.created_at,
+                "created_by": row.created_by,
+                "probability": row.assessment["risk"]["probability"],
+                "band": row.assessment["risk"]["band"],
+                "changed_fields": changed_fields(before, body) if before is not None else [],
+            }
+        )
+        before = body
+    return out
+
+
+def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fields a revision changed, old and new; a narrative's text is never repeated."""
+    changes = []
+    for field in new:  # every canonical body has every field, in the contract's order
+        if old.get(field) == new[field]:
+            continue
+        if field == "narrative":
+            changes.append({"field": field, "old": None, "new": None})
+        else:
+            changes.append({"field": field, "old": old.get(field), "new": new[field]})
+    return changes

@@ -47,3 +47,27 @@ class StoredAssessment(Base):
     substantive_band: Mapped[int] = mapped_column(Integer)
     assessment: Mapped[dict[str, Any]] = mapped_column(JSON)
     assessed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ContactRevision(Base):
+    """One revision of a contact's record, with the assessment it was given; never changed.
+
+    Revision 1 is the record as first scored; ``contacts`` and ``assessments`` hold the latest
+    revision's (except ``contacts.received_at``, which stays the first receipt).
+    """
+
+    __tablename__ = "contact_revisions"
+
+    contact_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("contacts.contact_id"), primary_key=True
+    )
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body: Mapped[str] = mapped_column(Text)  # canonical JSON, narrative included
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)  # as this revision's record says
+    assessment: Mapped[dict[str, Any]] = mapped_column(JSON)
+    model_name: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(32))
+    model_run_id: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

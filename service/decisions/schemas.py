@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from data.codes import Decision, Reason
-from service.contacts.schemas import Assessment, StoredContact
+from service.contacts.schemas import Assessment, Revision, StoredContact
 from service.decisions.flags import FlagCode
 from service.schemas import NO_NUL
 
@@ -80,8 +80,11 @@ class DecisionOut(BaseModel):
 
 
 class ContactOut(BaseModel):
-    """A stored contact, its assessment, and its decisions (oldest first; the last is current)."""
+    """A stored contact, its assessment, and its decisions (oldest first; the last is current).
+
+    ``contact`` and ``assessment`` are its latest revision's; ``revisions`` lists them all."""
 
     contact: StoredContact
     assessment: Assessment
     decisions: list[DecisionOut]
+    revisions: list[Revision] = Field(default_factory=list)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -11,12 +12,13 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli
 from config.settings import Settings
+from service.contacts.tables import Contact, ContactRevision, StoredAssessment
 from service.db import create_engine_for, open_database
 from service.migrate import current_revision, upgrade, upgrade_engine
 from service.tables import metadata
 
 runner = CliRunner()
-HEAD = "0300"  # the latest migration
+HEAD = "0500"  # the latest migration
 
 
 def test_the_migrations_build_exactly_the_tables_of_the_code(database_url, tmp_path):
@@ -101,5 +103,36 @@ def test_upgrading_an_existing_store_keeps_its_data(tmp_path):
         with engine.connect() as connection:
             assert connection.execute(text("SELECT name FROM users")).scalar_one() == "ada"
         assert "outcomes" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_contacts_stored_before_revisions_become_their_own_first_revision(database_url, tmp_path):
+    settings = Settings(home=tmp_path, database_url=database_url)
+    engine = create_engine_for(settings)
+    received, scored = datetime(2024, 5, 1, 8, 30, tzinfo=UTC), datetime(2024, 5, 1, 9, tzinfo=UTC)
+    assessment = {"contact_id": "C-OLD", "risk": {"probability": 0.2, "band": 3, "bands": 10}}
+    try:
+        upgrade_engine(engine, "0300")
+        with engine.begin() as connection:
+            connection.execute(
+                Contact.__table__.insert(),
+                {"contact_id": "C-OLD", "body": "{}", "body_sha256": "a" * 64,
+                 "received_at": received, "child_age_years": 4, "referral_source": "2A",
+                 "team_id": "north", "created_by": "ada", "created_at": scored},
+            )  # fmt: skip
+            connection.execute(
+                StoredAssessment.__table__.insert(),
+                {"contact_id": "C-OLD", "model_name": "m", "model_version": "1",
+                 "model_run_id": "r", "probability": 0.2, "band": 3, "bands": 10,
+                 "surface_share": 0.1, "surface_flagged": False, "substantive_probability": 0.2,
+                 "substantive_band": 3, "assessment": assessment, "assessed_at": scored},
+            )  # fmt: skip
+        upgrade_engine(engine)
+        with engine.connect() as connection:
+            [row] = connection.execute(ContactRevision.__table__.select()).mappings().all()
+        assert (row["contact_id"], row["revision"], row["body_sha256"]) == ("C-OLD", 1, "a" * 64)
+        assert row["assessment"] == assessment and row["received_at"] == received
+        assert (row["model_version"], row["created_by"], row["created_at"]) == ("1", "ada", scored)
     finally:
         engine.dispose()

@@ -31,6 +31,7 @@ ROUTES = [
     ("POST", "/v1/contacts/score", CONTACT, WORKERS),
     ("POST", "/v1/contacts/score/batch", {"contacts": [CONTACT]}, WORKERS),
     ("GET", "/v1/contacts/C-1", None, WORKERS),
+    ("POST", "/v1/contacts/C-1/revisions", CONTACT, WORKERS),
     ("POST", "/v1/contacts/C-1/decision", {"decision": "nfa"}, WORKERS),
     ("POST", "/v1/contacts/C-1/outcome", {"outcome_need_12m": True}, {"data"}),
     ("GET", "/v1/inbox", None, WORKERS),

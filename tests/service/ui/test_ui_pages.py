@@ -424,3 +424,22 @@ def test_inbox_page_shows_the_clock_and_claim_opens_the_contact(ui, auth, client
     assert released.status_code == 303
     bad = ui.get("/ui/inbox?kind=everything")
     assert bad.status_code == 422 and "choose one of the list" in bad.text
+
+
+def test_the_contact_page_shows_each_revision_and_what_changed(ui, auth, contact):
+    secret = "The old account names the neighbour."
+    body = contact("C-REV", narrative=secret)
+    assert ui.post("/v1/contacts/score", json=body, headers=auth["worker"]).status_code == 200
+    sign_in(ui, auth["worker"])
+    assert 'id="revisions"' not in ui.get("/ui/contacts/C-REV").text  # one record, no changes
+    changed = {**body, "concerns": ["3B", "4B"], "narrative": "A new account."}
+    revised = ui.post("/v1/contacts/C-REV/revisions", json=changed, headers=auth["worker"])
+    assert revised.status_code == 200, revised.text
+    html = ui.get("/ui/contacts/C-REV").text
+    table = html[
+        html.index('id="revisions"') : html.index("</table>", html.index('id="revisions"'))
+    ]
+    assert "2 (latest)" in table and "First receipt" in table
+    assert "concerns: 4B &rarr; 3B, 4B" in table and "narrative changed" in table
+    assert secret not in table and "A new account." not in table
+    assert f"Band {revised.json()['risk']['band']} (" in table
