@@ -13,6 +13,7 @@ from service.inbox.router import router as inbox_router
 from service.monitoring.router import router as monitoring_router
 from service.outcomes.router import router as outcomes_router
 from service.reviews.router import router as reviews_router
+from service.timeliness.router import router as timeliness_router
 
 v1 = APIRouter(prefix="/v1")
 v1.include_router(contacts_router)
@@ -24,3 +25,4 @@ v1.include_router(audit_router)
 v1.include_router(fairness_router)
 v1.include_router(outcomes_router)
 v1.include_router(monitoring_router)
+v1.include_router(timeliness_router)

@@ -40,6 +40,7 @@ ROUTES = [
     ("POST", "/v1/reviews/R-1", {"outcome": "upheld", "note": "x"}, {"leader"}),
     ("GET", "/v1/audit/verify", None, {"admin"}),
     ("GET", "/v1/fairness/report", None, READERS),
+    ("GET", "/v1/timeliness/report", None, READERS),
     ("GET", "/v1/monitoring/report", None, READERS),
     ("GET", "/v1/me", None, {"worker", "leader", "data", "admin"}),
 ]
