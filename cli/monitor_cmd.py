@@ -58,6 +58,7 @@ def monitor(
     from monitoring import monitor as run_monitor
     from monitoring import write_html
     from monitoring.registry import load_reference, record_summary
+    from timeliness import TimelinessOptions
 
     settings = get_settings()
     if data is not None and data.suffix.lower() not in (".csv", ".parquet"):
@@ -87,6 +88,10 @@ def monitor(
             alpha=alpha or settings.monitor_alpha,
             min_auc=settings.gate_min_auc,
             now=now,
+            timeliness=TimelinessOptions(
+                decision_due_working_days=settings.decision_due_working_days,
+                assessment_due_working_days=settings.assessment_due_working_days,
+            ),
         )
     except ValueError as error:
         typer.echo(f"Error: {error}", err=True)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import typer
 
 
 def timeliness(
-    data: Path = typer.Option(..., "--data", help="Extract (.csv or .parquet) to report on."),
+    data: Path | None = typer.Option(
+        None, "--data", help="Report on this extract (.csv or .parquet) instead of the store."
+    ),
     out: Path = typer.Option(..., "--out", help="Where to write the JSON report."),
     html: Path | None = typer.Option(None, "--html", help="Also write an HTML page here."),
     with_notes: bool = typer.Option(
@@ -22,10 +25,10 @@ def timeliness(
 ) -> None:
     """Report decisions and assessments in time by team and month, with every late one's reasons.
 
-    See docs/timeliness.md for the rules and the report's fields.
+    Reads the service's store (contacts, decisions, completed assessments) unless --data names an
+    extract. See docs/timeliness.md for the rules and the report's fields.
     """
     from config.settings import get_settings
-    from data.io import read_contacts
     from data.workdays import FixedClock, SystemClock
     from timeliness import TimelinessOptions, timeliness_report
     from timeliness.html import write_html
@@ -40,7 +43,12 @@ def timeliness(
         assessment_due_working_days=settings.assessment_due_working_days,
         with_notes=with_notes,
     )
-    report = timeliness_report(read_contacts(data), clock=clock, options=options)
+    if data is not None:
+        from data.io import read_contacts
+
+        report = timeliness_report(read_contacts(data), clock=clock, options=options)
+    else:
+        report = _from_store(settings, clock, with_notes)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if html is not None:
@@ -52,3 +60,16 @@ def timeliness(
         + (f"{share:.1%} in time" if share is not None else "none to judge")
         + f"; {assessments['late']:,} late."
     )
+
+
+def _from_store(settings: Any, clock: Any, with_notes: bool) -> dict[str, Any]:
+    """The report over the service's store: the same function as the route and the page."""
+    from cli.service_cmd import _open
+    from service.timeliness.service import store_report
+
+    db = _open(settings)
+    try:
+        with db.read() as session:
+            return store_report(session, settings, clock=clock, with_notes=with_notes)
+    finally:
+        db.dispose()

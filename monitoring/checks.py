@@ -20,7 +20,7 @@ from fairness import Finding, adjust_pvalues
 from reporting import clean
 
 AlertKind = Literal[
-    "input_drift", "estimate_drift", "decision_disparity", "workload", "performance"
+    "input_drift", "estimate_drift", "decision_disparity", "workload", "performance", "timeliness"
 ]
 ALERT_KINDS: tuple[str, ...] = (
     "input_drift",
@@ -29,6 +29,8 @@ ALERT_KINDS: tuple[str, ...] = (
     "workload",
     "performance",
 )
+# Kinds counted only when a report has such checks (so reports without them are unchanged).
+OPTIONAL_KINDS: tuple[str, ...] = ("timeliness",)
 Status = Literal["tested", "insufficient_data"]
 NAN_PAIR = (math.nan, math.nan)
 
@@ -162,7 +164,8 @@ def adjust_checks(checks: Sequence[Check], *, alpha: float) -> tuple[list[Check]
     """
     out = list(checks)
     counts: dict[str, int] = {}
-    for kind in ALERT_KINDS:
+    present = tuple(k for k in OPTIONAL_KINDS if any(c.kind == k for c in out))
+    for kind in ALERT_KINDS + present:
         index = [i for i, c in enumerate(out) if c.kind == kind and c.status == "tested"]
         raw = np.array([out[i].p_value for i in index], dtype=float)
         adjusted = adjust_pvalues(raw, "holm") if index else raw
@@ -216,6 +219,6 @@ def build_alerts(checks: Iterable[Check], describe: Callable[[Check, str], str])
                 message=describe(latest, since),
             )
         )
-    order = {kind: i for i, kind in enumerate(ALERT_KINDS)}
+    order = {kind: i for i, kind in enumerate(ALERT_KINDS + OPTIONAL_KINDS)}
     alerts.sort(key=lambda a: (order[a.kind], a.p_adjusted, a.what, a.where))
     return alerts

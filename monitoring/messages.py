@@ -94,6 +94,8 @@ def describe(check: Check, since: str) -> str:
             f"{check.strength:.2f} for a month 25% busier than usual{ci_text(check.ci)}, over "
             f"{check.details.get('window')}, {p_text(check.p_adjusted)}{tail}"
         )
+    if check.kind == "timeliness":
+        return _timeliness(check, tail)
     if check.what == "auc":
         return (
             f"For contacts received in {check.month} ({check.where}), the AUC on acted-on "
@@ -104,4 +106,24 @@ def describe(check: Check, since: str) -> str:
         f"For contacts received in {check.month} ({check.where}), observed outcomes on acted-on "
         f"contacts were {check.strength:.2f} times the estimates{ci_text(check.ci)}, "
         f"{p_text(check.p_adjusted)}{tail} Read with the group's label coverage."
+    )
+
+
+def _timeliness(check: Check, tail: str) -> str:
+    """A team's share in time fell, or its lateness rose with volume; with the late reasons."""
+    team = check.where.split("=", 1)[-1]
+    kind = check.details.get("kind", "decisions")
+    if check.what.startswith("late_with_volume"):
+        return (
+            f"Team {team}'s {kind} were later in busier months: odds ratio of late "
+            f"{check.strength:.2f} for a month 25% busier than usual{ci_text(check.ci)}, "
+            f"{p_text(check.p_adjusted)}{tail}"
+        )
+    share, before = check.details.get("in_time_share"), check.details.get("earlier_in_time_share")
+    reasons = check.details.get("late_reasons") or {}
+    why = ", ".join(f"{code} {count}" for code, count in reasons.items()) or "none given"
+    return (
+        f"Team {team}'s {kind} in time fell in {check.month} to {share:.0%} from {before:.0%} "
+        f"in its earlier months: odds ratio of late {check.strength:.2f}{ci_text(check.ci)}, "
+        f"{p_text(check.p_adjusted)}{tail} Late reasons that month: {why}."
     )

@@ -18,10 +18,11 @@ from fairness import (
     SELECTIVE_LABELS_CAVEAT,
     WORKLOAD_CAVEAT,
 )
-from monitoring import drift, messages, months, patterns, performance, workload
+from monitoring import drift, messages, months, patterns, performance, timeliness_checks, workload
 from monitoring.checks import Check, adjust_checks, build_alerts
 from monitoring.report import MonitorReport
 from reporting import EMPTY, check_alpha, check_min_n, check_ratio_band
+from timeliness import TimelinessOptions
 
 BAD_MIN_N = "min_n and group_min_n must be at least 1"
 BAD_WINDOW = "workload_window must be at least 3 months"
@@ -109,6 +110,7 @@ def monitor(
     outcome_months: int = 12,
     min_auc: float = 0.65,
     now: datetime | str | None = None,
+    timeliness: TimelinessOptions | None = None,
 ) -> MonitorReport:
     """Monitor contacts month by month: drift, decision patterns, workload and performance.
 
@@ -152,6 +154,10 @@ def monitor(
     now
         The time the report is made at (default: now); decides which months are over and which
         cohorts have matured.
+    timeliness
+        When given (and the frame has ``decided_at`` and ``team_id``), each team's share late per
+        complete month against its own earlier months, and its lateness against volume
+        (``monitoring.timeliness``), with these due-day rules. Off by default.
     """
     _check_options(
         min_n=min_n,
@@ -257,6 +263,17 @@ def monitor(
         checks += found
     else:
         caveats.append(messages.SKIPPED.format(section="performance", columns="outcome_need_12m"))
+    if timeliness is not None and {"decided_at", "team_id"} <= has:
+        caveats.append(timeliness_checks.CAVEAT)
+        checks += timeliness_checks.timeliness_checks(
+            frame,
+            now=instant,
+            complete=[label for label, done in zip(labels, complete, strict=True) if done],
+            window=workload_window,
+            group_min_n=group_min_n,
+            ratio_band=ratio_band,
+            options=timeliness,
+        )
     checks, comparisons = adjust_checks(checks, alpha=alpha)
     counts = np.bincount(month_pos, minlength=len(span))
     return MonitorReport(

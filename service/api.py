@@ -12,6 +12,7 @@ from service.inbox.router import router as inbox_router
 from service.outcomes.router import router as outcomes_router
 from service.reports.router import router as reports_router
 from service.reviews.router import router as reviews_router
+from service.timeliness.router import router as timeliness_router
 
 v1 = APIRouter(prefix="/v1")
 v1.include_router(contacts_router)
@@ -22,3 +23,4 @@ v1.include_router(auth_router)
 v1.include_router(audit_router)
 v1.include_router(reports_router)
 v1.include_router(outcomes_router)
+v1.include_router(timeliness_router)

@@ -224,8 +224,13 @@ def _summary(
         "overdue_now": int(overdue.sum()),
         "overdue_median_working_days": float(np.median(overdue_by)) if overdue_by.size else None,
         "late_reasons": {code: counted[code] for code in _reason_order(counted)},
-        "late_without_reasons": int((late & np.array([not r for r in records.reasons])).sum()),
+        "late_without_reasons": int((late & _present(records.reasons, negate=True)).sum()),
     }
+
+
+def _present(values: np.ndarray, *, negate: bool = False) -> np.ndarray:
+    """Which entries hold something, as booleans (also for no rows at all)."""
+    return np.array([not v if negate else v is not None for v in values], dtype=bool)
 
 
 def _reason_order(counted: Counter[str]) -> list[str]:
@@ -236,7 +241,7 @@ def _reason_order(counted: Counter[str]) -> list[str]:
 
 def _late_notes(records: _Records, rows: np.ndarray) -> list[dict[str, Any]]:
     late = rows & ~np.isnat(records.recorded) & (records.recorded > records.due)
-    with_note = np.flatnonzero(late & np.array([n is not None for n in records.notes]))
+    with_note = np.flatnonzero(late & _present(records.notes))
     return [
         {
             "contact_id": records.ids[i],

@@ -16,12 +16,13 @@ def install_ui(app: FastAPI, settings: Settings) -> None:
     from fastapi.staticfiles import StaticFiles
     from fastapi.templating import Jinja2Templates
 
-    from service.ui import inbox_pages, router, session
+    from service.ui import inbox_pages, router, session, timeliness_pages
 
     app.state.ui_signer = session.serializer(session.secret_key(settings))
     app.state.ui_templates = Jinja2Templates(directory=HERE / "templates")
     app.include_router(router.router)
     app.include_router(inbox_pages.router)
+    app.include_router(timeliness_pages.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.add_exception_handler(router.PageError, router.page_error)
     app.add_exception_handler(router.LoginRequired, router.login_required)

@@ -45,6 +45,12 @@ ROUTES = [
     ("POST", "/v1/reviews/R-1", {"outcome": "upheld", "note": "x"}, {"leader"}),
     ("GET", "/v1/audit/verify", None, {"admin"}),
     ("GET", "/v1/fairness/report", None, READERS),
+    ("GET", "/v1/timeliness/report", None, READERS),
+    # Listed with the timeliness route: the inbox's routes were missing from this table.
+    ("GET", "/v1/inbox", None, WORKERS),
+    ("POST", "/v1/inbox/C-1/claim", None, WORKERS),
+    ("POST", "/v1/inbox/C-1/assign", {"assignee": "worker"}, {"leader"}),
+    ("POST", "/v1/inbox/C-1/release", None, WORKERS),
     ("GET", "/v1/monitoring/report", None, READERS),
     ("GET", "/v1/me", None, {"worker", "leader", "data", "admin"}),
 ]

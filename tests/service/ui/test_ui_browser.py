@@ -258,3 +258,37 @@ def test_worker_lands_on_the_inbox_claims_the_overdue_contact_and_decides(server
     assert page.locator("tr[data-contact='C-OVERDUE']").count() == 0  # decided: it has left
     assert page.locator("tr[data-contact='C-NEW']").count() == 1
     check(page, "12-inbox-after-decision")
+
+
+def test_leader_reads_timeliness_by_team_and_month(server, page):
+    import httpx
+
+    base, tokens = server
+    headers = {"Authorization": f"Bearer {tokens['worker']}"}
+    # C-T1 is received now and decided at once (in time); C-T2 is overdue.
+    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    for contact_id, received in (("C-T1", now), ("C-T2", "2024-05-01T09:30:00+01:00")):
+        body = {
+            "contact_id": contact_id,
+            "received_at": received,
+            "child_age_years": 14,
+            "referral_source": "9",
+            "concerns": ["4B"],
+            "prior_contacts_12m": 1,
+            "previous_cp_plan": False,
+            "team_id": "north",
+        }
+        scored = httpx.post(f"{base}/v1/contacts/score", json=body, headers=headers)
+        assert scored.status_code == 200, scored.text
+    decided = httpx.post(
+        f"{base}/v1/contacts/C-T1/decision",
+        json={"decision": "nfa", "reasons": ["other"], "note": "n"},
+        headers=headers,
+    )
+    assert decided.status_code == 200, decided.text
+
+    sign_in(page, base, tokens["leader"])
+    page.click("nav a:has-text('Timeliness')")
+    page.wait_for_url("**/ui/timeliness")
+    assert "Team north" in page.inner_text("main")
+    check(page, "13-timeliness")
