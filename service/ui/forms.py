@@ -60,6 +60,8 @@ DECISION_LABELS = {
     "note": "Note",
     "review_by": "Review by",
     "outcome": "Outcome",
+    "late_reasons": "Late reasons",
+    "late_note": "Late note",
 }
 CHOICES = {
     "referral_source": [(c.value, f"{c.value}: {c.label}") for c in ReferralSource],
@@ -112,6 +114,9 @@ def decision_input(form: FormData, *, with_outcome: bool = False) -> dict[str, A
         "reasons": [str(r) for r in form.getlist("reasons")],
         "note": str(form.get("note") or ""),
     }
+    if not with_outcome:
+        body["late_reasons"] = [str(r) for r in form.getlist("late_reasons")]
+        body["late_note"] = str(form.get("late_note") or "")
     for name in ("decision", "review_by", *(("outcome",) if with_outcome else ())):
         value = str(form.get(name) or "").strip()
         if value:

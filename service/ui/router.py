@@ -23,8 +23,15 @@ from service.contacts.schemas import CONTACT_ID_PATTERN, ContactIn
 from service.decisions import service as decisions
 from service.decisions.flags import FlagCode
 from service.decisions.schemas import DecisionIn
-from service.deps import DatabaseDep, ReadSessionDep, SessionDep, SettingsDep
-from service.errors import Conflict, DomainError, InvalidField, NotFound
+from service.deps import ClockDep, DatabaseDep, ReadSessionDep, SessionDep, SettingsDep
+from service.errors import (
+    FIELD_RULE_ERRORS,
+    Conflict,
+    DomainError,
+    InvalidField,
+    NotFound,
+    invalid_field,
+)
 from service.reports.deps import RefresherDep
 from service.reports.service import stored_report
 from service.reviews import service as reviews
@@ -275,6 +282,7 @@ def decide(
     caller: Worker,
     db_session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     contact_id: str,
     form: Form,
 ) -> Response:
@@ -283,10 +291,21 @@ def decide(
     decision, errors = forms.validate(DecisionIn, body, forms.DECISION_LABELS)
     if decision is None:
         return render_contact(request, db_session, contact_id, caller, values=body, errors=errors)
-    with found_or_404("Contact"):
-        recorded = decisions.decide(
-            db_session, contact_id, decision, by=caller, settings=settings, reviews=reviews.QUEUE
-        )
+    try:
+        with found_or_404("Contact"):
+            recorded = decisions.decide(
+                db_session,
+                contact_id,
+                decision,
+                by=caller,
+                settings=settings,
+                reviews=reviews.QUEUE,
+                today=clock.today(),
+            )
+    except FIELD_RULE_ERRORS as error:
+        db_session.rollback()
+        errors = domain_messages(invalid_field(error), "decision", forms.DECISION_LABELS)
+        return render_contact(request, db_session, contact_id, caller, values=body, errors=errors)
     return see_other(f"/ui/contacts/{contact_id}?decision={recorded.decision_id}")
 
 
@@ -404,6 +423,7 @@ def resolve(
     caller: Leader,
     db_session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     review_id: str,
     form: Form,
 ):
@@ -415,7 +435,18 @@ def resolve(
         return render_review(request, db_session, review_id, caller, values=typed, errors=errors)
     try:
         with found_or_404("Review"):
-            reviews.resolve(db_session, review_id, resolution, by=caller, settings=settings)
+            reviews.resolve(
+                db_session,
+                review_id,
+                resolution,
+                by=caller,
+                settings=settings,
+                today=clock.today(),
+            )
+    except FIELD_RULE_ERRORS as error:
+        db_session.rollback()
+        errors = domain_messages(invalid_field(error), "review_by", forms.DECISION_LABELS)
+        return render_review(request, db_session, review_id, caller, values=typed, errors=errors)
     except Conflict as error:
         db_session.rollback()
         errors = {"outcome": f"Outcome: {error.detail}"}
