@@ -18,6 +18,7 @@ from data.codes import (
     Decision,
     Disability,
     Ethnicity,
+    LateReason,
     Reason,
     ReferralSource,
     Sex,
@@ -71,6 +72,7 @@ CHOICES = {
     "child_disability": [(c.value, c.label) for c in Disability],
     "decision": [(c.value, c.label) for c in Decision],
     "reasons": list(REASON_LABELS.items()),
+    "late_reasons": [(c.value, c.label) for c in LateReason],
     "flag": list(FLAG_LABELS.items()),
     "age_band": [(label, label) for label, _, _ in AGE_BANDS],
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from data.workdays import working_days_between
 from service.auth.schemas import Caller, Role
 from service.auth.service import active_user, authenticate, leaders
 from service.contacts import service as contacts
@@ -23,6 +25,7 @@ from service.contacts.schemas import CONTACT_ID_PATTERN, ContactIn
 from service.decisions import service as decisions
 from service.decisions.flags import FlagCode
 from service.decisions.schemas import DecisionIn
+from service.decisions.timing import decision_due
 from service.deps import ClockDep, DatabaseDep, ReadSessionDep, SessionDep, SettingsDep
 from service.errors import (
     FIELD_RULE_ERRORS,
@@ -256,14 +259,30 @@ def render_contact(
     """The contact page, with the decision form as typed and its errors."""
     found = stored_contact(db_session, contact_id, caller)
     latest = found["decisions"][-1] if found["decisions"] else None
+    today = request.app.state.clock.today()
+    due = decision_due(db_session.connection(), contact_id, request.app.state.settings)
     context = {
         **found,
+        "clock": due_clock(due, today),
         "chart": waterfall(found["assessment"]["explanation"]),
         "recorded": latest if latest and latest.decision_id == recorded else None,
         "values": values or {"reasons": []},
         "errors": errors or {},
     }
     return render(request, "contact.html", 422 if errors else 200, **context)
+
+
+def due_clock(due: date, today: date) -> dict[str, Any]:
+    """The decision's clock in words; ``late`` asks the form for late reasons."""
+    late = today > due
+    if late:
+        days = working_days_between(due, today)
+        text = f"{days} working day{'s' if days != 1 else ''} overdue"
+    elif today == due:
+        text = "due today"
+    else:
+        text = f"due in {working_days_between(today, due)} working days"
+    return {"due_on": due, "text": text, "late": late}
 
 
 def stored_contact(db_session: Any, contact_id: str, caller: Caller) -> dict[str, Any]:

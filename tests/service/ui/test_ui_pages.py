@@ -424,3 +424,34 @@ def test_inbox_page_shows_the_clock_and_claim_opens_the_contact(ui, auth, client
     assert released.status_code == 303
     bad = ui.get("/ui/inbox?kind=everything")
     assert bad.status_code == 422 and "choose one of the list" in bad.text
+
+
+def test_a_late_decision_form_shows_the_clock_and_asks_for_late_reasons(ui, client, auth, app):
+    from datetime import date
+
+    from data.workdays import FixedClock
+
+    sign_in(ui, auth["worker"])
+    post_form(ui, "/ui/contacts/new", "/ui/contacts/new", contact_form("C-LATE"))
+    in_time = ui.get("/ui/contacts/C-LATE").text
+    assert 'id="decision-clock"' in in_time and 'name="late_reasons"' not in in_time
+    app.state.clock = FixedClock(date(2024, 5, 6 + 2))  # due Thu 2 May; Mon 6 May a holiday
+    page = ui.get("/ui/contacts/C-LATE").text
+    assert "3 working days overdue" in page and 'name="late_reasons"' in page
+    refused = post_form(
+        ui,
+        "/ui/contacts/C-LATE",
+        "/ui/contacts/C-LATE/decision",
+        {"decision": "nfa", "reasons": ["other"]},
+    )
+    assert refused.status_code == 422 and 'id="late_reasons-error"' in refused.text
+    assert "Late reasons" in refused.text
+    decided = post_form(
+        ui,
+        "/ui/contacts/C-LATE",
+        "/ui/contacts/C-LATE/decision",
+        {"decision": "nfa", "reasons": ["other"], "late_reasons": ["team_capacity"]},
+    )
+    assert decided.status_code == 303, decided.text
+    stored = client.get("/v1/contacts/C-LATE", headers=auth["worker"]).json()
+    assert stored["decisions"][-1]["late_reasons"] == ["team_capacity"]
