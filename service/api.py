@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from service.audit.router import router as audit_router
 from service.auth.router import router as auth_router
+from service.completions.router import router as completions_router
 from service.contacts.router import router as contacts_router
 from service.decisions.router import router as decisions_router
 from service.inbox.router import router as inbox_router
@@ -17,6 +18,7 @@ from service.timeliness.router import router as timeliness_router
 v1 = APIRouter(prefix="/v1")
 v1.include_router(contacts_router)
 v1.include_router(decisions_router)  # also under /contacts: a contact's decisions
+v1.include_router(completions_router)  # also under /contacts: completing its assessment
 v1.include_router(reviews_router)
 v1.include_router(inbox_router)
 v1.include_router(auth_router)

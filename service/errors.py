@@ -14,6 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from data.lateness import LateReasonsError
+from data.workdays import ReviewByError
+
 
 class DomainError(Exception):
     """An error the API answers with its own status, type and detail."""
@@ -78,6 +81,16 @@ class InvalidField(DomainError):
         super().__init__([{"loc": loc, "msg": msg, "type": kind}])
 
 
+# The pure rules' errors that name one field of the body (docs/timeliness.md).
+FIELD_RULE_ERRORS: tuple[type[ValueError], ...] = (ReviewByError, LateReasonsError)
+
+
+def invalid_field(error: ValueError) -> InvalidField:
+    """A pure rule's refusal (one of ``FIELD_RULE_ERRORS``, each naming its ``field``) as the
+    service's 422, located at the body field it names."""
+    return InvalidField(["body", getattr(error, "field", "body")], str(error))
+
+
 HTTP_TYPES = {
     400: "bad_request",
     404: "not_found",
@@ -102,6 +115,11 @@ async def _domain(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(exc.type, exc.detail), exc.status, headers=exc.headers)
 
 
+async def _field_rule(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, FIELD_RULE_ERRORS)
+    return await _domain(request, invalid_field(exc))
+
+
 async def _validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return JSONResponse(error_body("validation_error", field_errors(list(exc.errors()))), 422)
@@ -116,5 +134,7 @@ async def _http(_request: Request, exc: Exception) -> JSONResponse:
 def register_error_handlers(app: FastAPI) -> None:
     """Map domain, validation and HTTP errors to JSON answers (the only place that does)."""
     app.add_exception_handler(DomainError, _domain)
+    for rule_error in FIELD_RULE_ERRORS:
+        app.add_exception_handler(rule_error, _field_rule)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)

@@ -339,7 +339,7 @@ def store_revision(
     latest = connection.execute(_LATEST_REVISION, {"contact_id": item.contact_id}).first()
     if latest is None:
         raise NotFound(f"No contact {item.contact_id}.")
-    number, sha, stored = latest
+    number, sha, stored = int(latest[0]), str(latest[1]), dict(latest[2])
     if sha == item.sha256:
         details = {"body_sha256": item.sha256, "revision": number}
         entry = audit.Entry("contact.revision_replayed", "contact", item.contact_id, details)
@@ -373,13 +373,13 @@ _LATEST_REVISION = (
     .limit(1)
 )
 _UPDATE_CONTACT = (
-    update(Contact.__table__)
+    update(Contact.__table__)  # type: ignore[arg-type]
     .where(Contact.__table__.c.contact_id == bindparam("id"))
     .values({f: bindparam(f"new_{f}") for f in _REVISED_FIELDS})
 )
 _ASSESSMENT_FIELDS = [c.name for c in StoredAssessment.__table__.c if c.name != "contact_id"]
 _UPDATE_ASSESSMENT = (
-    update(StoredAssessment.__table__)
+    update(StoredAssessment.__table__)  # type: ignore[arg-type]
     .where(StoredAssessment.__table__.c.contact_id == bindparam("id"))
     .values({f: bindparam(f"new_{f}") for f in _ASSESSMENT_FIELDS})
 )

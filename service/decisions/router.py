@@ -15,7 +15,7 @@ from service import blocking
 from service.contacts.schemas import CONTACT_ID_PATTERN
 from service.decisions import service
 from service.decisions.schemas import ContactOut, DecisionIn, DecisionRecorded
-from service.deps import DatabaseDep, ReviewQueueDep, SessionDep, SettingsDep, Worker
+from service.deps import ClockDep, DatabaseDep, ReviewQueueDep, SessionDep, SettingsDep, Worker
 from service.schemas import AUTHENTICATED, JSON_BODY, error_responses
 from service.unit_of_work import in_session
 
@@ -62,13 +62,16 @@ async def decide(
     caller: Worker,
     db: DatabaseDep,
     settings: SettingsDep,
+    clock: ClockDep,
     reviews: ReviewQueueDep,
     contact_id: ContactIdPath,
     decision: Annotated[DecisionIn, Body(openapi_examples=DECISION_EXAMPLES)],
 ) -> DecisionRecorded:
     """Record a decision (several over time; the latest is current) and flag it if the rule says
     so: an NFA despite substantive risk, an NFA on surface features only, or a high-risk contact
-    sent back for more information or signposted."""
+    sent back for more information or signposted. Recorded after its due day, it must give
+    `late_reasons` (422 naming them if not; 422 too if given when in time); `review_by` must be
+    from today to a year ahead."""
     return await blocking.run(
         db,
         in_session,
@@ -79,4 +82,5 @@ async def decide(
         by=caller,
         settings=settings,
         reviews=reviews,
+        today=clock.today(),
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from data.codes import Decision, Reason
+from data.codes import Decision, LateReason, Reason
 from service.contacts.schemas import Assessment, Revision, StoredContact
 from service.decisions.flags import FlagCode
 from service.schemas import NO_NUL
@@ -34,7 +34,18 @@ class DecisionIn(BaseModel):
     note: str = Field(
         "", pattern=NO_NUL, description="Free text of any length: stored whole, never logged."
     )
-    review_by: date | None = Field(None, description="Hold the case open for review by this date.")
+    review_by: date | None = Field(
+        None, description="Hold the case open for review by this date (today to a year ahead)."
+    )
+    late_reasons: list[LateReason] = Field(
+        default_factory=list,
+        description="Why it is recorded after its due day: required when late, refused when not.",
+    )
+    late_note: str = Field(
+        "",
+        pattern=NO_NUL,
+        description="About the lateness: free text of any length, stored whole, never logged.",
+    )
 
     @field_validator("reasons")
     @classmethod
@@ -58,6 +69,8 @@ class DecisionRecorded(BaseModel):
     contact_id: str
     decision: Decision
     decided_at: datetime
+    due_on: date = Field(description="The working day the decision was due (Europe/London).")
+    late_reasons: list[LateReason]
     flagged_for_review: bool
     flags: list[FlagOut]
     review_id: str | None = Field(None, description="The review opened for a flagged decision.")
@@ -73,6 +86,8 @@ class DecisionOut(BaseModel):
     review_by: date | None
     decided_by: str
     decided_at: datetime
+    late_reasons: list[LateReason] = Field(description="Why it was late (empty when in time).")
+    late_note: str = Field(description="About the lateness (empty when none).")
     source: str = Field(description="'worker', or 'review_overturn' for a leader's overturn.")
     flagged_for_review: bool
     flags: list[FlagOut]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import Connection, select
@@ -25,6 +26,7 @@ from service.db import utcnow
 from service.decisions.flags import AssessmentFacts, Flag, FlagThresholds, decide_flags
 from service.decisions.schemas import DecisionIn, DecisionOut, DecisionRecorded, FlagOut
 from service.decisions.tables import DecisionRecord
+from service.decisions.timing import check_timing, decision_due
 
 Source = Literal["worker", "review_overturn"]
 
@@ -63,14 +65,20 @@ def decide(
     by: Caller,
     settings: Settings,
     reviews: ReviewQueue,
+    today: date,
 ) -> DecisionRecorded:
-    """Record a worker's decision; a flagged one opens a review (no commit)."""
+    """Record a worker's decision; a flagged one opens a review (no commit).
+
+    Raises ``ReviewByError`` or ``LateReasonsError`` (422 naming the field) when ``review_by``
+    or the late reasons do not fit ``today``.
+    """
     record, review_id = record_decision(
         session,
         contact_id,
         body,
         by=by,
-        rule=thresholds(settings),
+        settings=settings,
+        today=today,
         source="worker",
         open_review=reviews.open,
     )
@@ -79,6 +87,8 @@ def decide(
         contact_id=contact_id,
         decision=record["decision"],
         decided_at=record["decided_at"],
+        due_on=record["due_on"],
+        late_reasons=record["late_reasons"] or [],
         flagged_for_review=bool(record["flags"]),
         flags=[FlagOut(**f) for f in record["flags"]],
         review_id=review_id,
@@ -86,14 +96,27 @@ def decide(
 
 
 def record_overturn(
-    session: Session, contact_id: str, body: DecisionIn, *, by: Caller, settings: Settings
+    session: Session,
+    contact_id: str,
+    body: DecisionIn,
+    *,
+    by: Caller,
+    settings: Settings,
+    today: date,
 ) -> str:
     """Record a team leader's decision on review (flagged, never queued again); its id.
 
-    The one function ``reviews`` calls in this domain (no commit).
+    The one function ``reviews`` calls in this domain (no commit). Its ``review_by`` is checked
+    like a worker's; it needs no late reasons (its timeliness is the review's).
     """
     record, _ = record_decision(
-        session, contact_id, body, by=by, rule=thresholds(settings), source="review_overturn"
+        session,
+        contact_id,
+        body,
+        by=by,
+        settings=settings,
+        today=today,
+        source="review_overturn",
     )
     return str(record["id"])
 
@@ -104,7 +127,8 @@ def record_decision(
     body: DecisionIn,
     *,
     by: Caller,
-    rule: FlagThresholds,
+    settings: Settings,
+    today: date,
     source: Source,
     open_review: OpenReview | None = None,
 ) -> tuple[dict[str, Any], str | None]:
@@ -121,8 +145,18 @@ def record_decision(
         surface_share=row.surface_share,
         surface_flagged=row.surface_flagged,
     )
-    flags = decide_flags(body.decision, body.reasons, facts, rule)
+    due = decision_due(connection, contact_id, settings)
+    late_reasons = check_timing(
+        due_on=due,
+        today=today,
+        review_by=body.review_by,
+        late_reasons=body.late_reasons,
+        exempt_from_late_reasons=source == "review_overturn",
+    )
+    flags = decide_flags(body.decision, body.reasons, facts, thresholds(settings))
     record = new_record(contact_id, body, flags, by=by, source=source)
+    record["late_reasons"] = [r.value for r in late_reasons]
+    record["late_note"] = body.late_note or None
     connection.execute(_INSERT_DECISION, record)
     review_id = None
     if flags and open_review is not None:
@@ -130,6 +164,7 @@ def record_decision(
             connection, record, team_id=row.team_id, child_age_years=row.child_age_years
         )
     details = decision_details(record, review_id)
+    record["due_on"] = due
     audit.append_all(
         connection,
         by,
@@ -171,6 +206,8 @@ def decision_details(record: dict[str, Any], review_id: str | None) -> dict[str,
         "flags": [f["code"] for f in record["flags"]],
         "source": record["source"],
         "review_id": review_id,
+        "late_reasons": record.get("late_reasons") or [],
+        "late_note": fingerprint(record["late_note"]) if record.get("late_note") else None,
     }
 
 
@@ -205,6 +242,8 @@ def to_out(record: DecisionRecord, review_id: str | None) -> DecisionOut:
         review_by=record.review_by,
         decided_by=record.decided_by,
         decided_at=record.decided_at,
+        late_reasons=record.late_reasons or [],
+        late_note=record.late_note or "",
         source=record.source,
         flagged_for_review=bool(record.flags),
         flags=[FlagOut(**f) for f in record.flags],

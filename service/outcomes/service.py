@@ -22,6 +22,21 @@ def record_outcome(session: Session, contact_id: str, value: bool, *, by: Caller
     return out
 
 
+def record_need_unless_known(
+    session: Session, contact_id: str, *, by: Caller
+) -> tuple[bool, bool | None]:
+    """Record ``outcome_need_12m = true`` unless an outcome is already stored (no commit).
+
+    Returns whether it was recorded and the value already stored (None when there was none):
+    an assessment's outcome never silently replaces what the data team recorded.
+    """
+    existing = session.get(OutcomeRecord, contact_id)
+    if existing is not None:
+        return False, existing.outcome_need_12m
+    record_outcome(session, contact_id, True, by=by)
+    return True, None
+
+
 def record_outcomes(
     session: Session, outcomes: Sequence[tuple[str, bool]], *, by: Caller
 ) -> list[OutcomeOut]:

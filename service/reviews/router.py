@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from service.decisions.flags import FlagCode
-from service.deps import Leader, ReadSessionDep, SessionDep, SettingsDep
+from service.deps import ClockDep, Leader, ReadSessionDep, SessionDep, SettingsDep
 from service.reviews import service
 from service.reviews.schemas import (
     AgeBand,
@@ -92,9 +92,12 @@ def resolve(
     caller: Leader,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     review_id: ReviewIdPath,
     body: ResolveIn,
 ) -> ReviewItem:
     """Uphold the decision, or overturn it with a new decision in your name. A resolved review
     leaves the queue; resolving it again is 409."""
-    return service.resolve(session, review_id, body, by=caller, settings=settings)
+    return service.resolve(
+        session, review_id, body, by=caller, settings=settings, today=clock.today()
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Select, exists, select
@@ -124,7 +125,13 @@ def assign(session: Session, review_id: str, assignee: str, *, by: Caller) -> Re
 
 
 def resolve(
-    session: Session, review_id: str, body: ResolveIn, *, by: Caller, settings: Settings
+    session: Session,
+    review_id: str,
+    body: ResolveIn,
+    *,
+    by: Caller,
+    settings: Settings,
+    today: date,
 ) -> ReviewItem:
     """Uphold or overturn; an overturn records the leader's decision (no commit)."""
     review = locked_open(session, review_id)
@@ -133,7 +140,9 @@ def resolve(
             f"Review {review_id} is assigned to {review.assigned_to}; reassign it first."
         )
     if body.outcome == "overturned":
-        review.new_decision_id = overturn(session, review, body, by=by, settings=settings)
+        review.new_decision_id = overturn(
+            session, review, body, by=by, settings=settings, today=today
+        )
     review.status, review.outcome, review.note = "resolved", body.outcome, body.note
     review.resolved_by, review.resolved_at = by.name, utcnow()
     review.assigned_to = review.assigned_to or by.name
@@ -147,14 +156,22 @@ def resolve(
 
 
 def overturn(
-    session: Session, review: Review, body: ResolveIn, *, by: Caller, settings: Settings
+    session: Session,
+    review: Review,
+    body: ResolveIn,
+    *,
+    by: Caller,
+    settings: Settings,
+    today: date,
 ) -> str:
     """Record the leader's decision in their name (flagged, but never queued again)."""
     assert body.decision is not None  # ResolveIn requires it for an overturn
     decision = DecisionIn(
         decision=body.decision, reasons=body.reasons, note=body.note, review_by=body.review_by
     )
-    return record_overturn(session, review.contact_id, decision, by=by, settings=settings)
+    return record_overturn(
+        session, review.contact_id, decision, by=by, settings=settings, today=today
+    )
 
 
 def open_review(

@@ -18,6 +18,7 @@ from data.codes import (
     Decision,
     Disability,
     Ethnicity,
+    LateReason,
     Reason,
     ReferralSource,
     Sex,
@@ -60,6 +61,8 @@ DECISION_LABELS = {
     "note": "Note",
     "review_by": "Review by",
     "outcome": "Outcome",
+    "late_reasons": "Late reasons",
+    "late_note": "Late note",
 }
 CHOICES: dict[str, list[tuple[str, ...]]] = {
     "referral_source": [(c.value, f"{c.value}: {c.label}") for c in ReferralSource],
@@ -69,6 +72,7 @@ CHOICES: dict[str, list[tuple[str, ...]]] = {
     "child_disability": [(c.value, c.label) for c in Disability],
     "decision": [(c.value, c.label) for c in Decision],
     "reasons": list(REASON_LABELS.items()),
+    "late_reasons": [(c.value, c.label) for c in LateReason],
     "flag": list(FLAG_LABELS.items()),
     "age_band": [(label, label) for label, _, _ in AGE_BANDS],
 }
@@ -112,6 +116,9 @@ def decision_input(form: FormData, *, with_outcome: bool = False) -> dict[str, A
         "reasons": [str(r) for r in form.getlist("reasons")],
         "note": str(form.get("note") or ""),
     }
+    if not with_outcome:
+        body["late_reasons"] = [str(r) for r in form.getlist("late_reasons")]
+        body["late_note"] = str(form.get("late_note") or "")
     for name in ("decision", "review_by", *(("outcome",) if with_outcome else ())):
         value = str(form.get(name) or "").strip()
         if value:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from data.workdays import working_days_between
 from service.auth.schemas import Caller, Role
 from service.auth.service import active_user, authenticate, leaders
 from service.contacts import service as contacts
@@ -23,8 +25,16 @@ from service.contacts.schemas import CONTACT_ID_PATTERN, ContactIn
 from service.decisions import service as decisions
 from service.decisions.flags import FlagCode
 from service.decisions.schemas import DecisionIn
-from service.deps import DatabaseDep, ReadSessionDep, SessionDep, SettingsDep
-from service.errors import Conflict, DomainError, InvalidField, NotFound
+from service.decisions.timing import decision_due
+from service.deps import ClockDep, DatabaseDep, ReadSessionDep, SessionDep, SettingsDep
+from service.errors import (
+    FIELD_RULE_ERRORS,
+    Conflict,
+    DomainError,
+    InvalidField,
+    NotFound,
+    invalid_field,
+)
 from service.reports.deps import RefresherDep
 from service.reports.service import stored_report
 from service.reviews import service as reviews
@@ -249,14 +259,30 @@ def render_contact(
     """The contact page, with the decision form as typed and its errors."""
     found = stored_contact(db_session, contact_id, caller)
     latest = found["decisions"][-1] if found["decisions"] else None
+    today = request.app.state.clock.today()
+    due = decision_due(db_session.connection(), contact_id, request.app.state.settings)
     context = {
         **found,
+        "clock": due_clock(due, today),
         "chart": waterfall(found["assessment"]["explanation"]),
         "recorded": latest if latest and latest.decision_id == recorded else None,
         "values": values or {"reasons": []},
         "errors": errors or {},
     }
     return render(request, "contact.html", 422 if errors else 200, **context)
+
+
+def due_clock(due: date, today: date) -> dict[str, Any]:
+    """The decision's clock in words; ``late`` asks the form for late reasons."""
+    late = today > due
+    if late:
+        days = working_days_between(due, today)
+        text = f"{days} working day{'s' if days != 1 else ''} overdue"
+    elif today == due:
+        text = "due today"
+    else:
+        text = f"due in {working_days_between(today, due)} working days"
+    return {"due_on": due, "text": text, "late": late}
 
 
 def stored_contact(db_session: Any, contact_id: str, caller: Caller) -> dict[str, Any]:
@@ -275,6 +301,7 @@ def decide(
     caller: Worker,
     db_session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     contact_id: str,
     form: Form,
 ) -> Response:
@@ -283,10 +310,21 @@ def decide(
     decision, errors = forms.validate(DecisionIn, body, forms.DECISION_LABELS)
     if decision is None:
         return render_contact(request, db_session, contact_id, caller, values=body, errors=errors)
-    with found_or_404("Contact"):
-        recorded = decisions.decide(
-            db_session, contact_id, decision, by=caller, settings=settings, reviews=reviews.QUEUE
-        )
+    try:
+        with found_or_404("Contact"):
+            recorded = decisions.decide(
+                db_session,
+                contact_id,
+                decision,
+                by=caller,
+                settings=settings,
+                reviews=reviews.QUEUE,
+                today=clock.today(),
+            )
+    except FIELD_RULE_ERRORS as error:
+        db_session.rollback()
+        errors = domain_messages(invalid_field(error), "decision", forms.DECISION_LABELS)
+        return render_contact(request, db_session, contact_id, caller, values=body, errors=errors)
     return see_other(f"/ui/contacts/{contact_id}?decision={recorded.decision_id}")
 
 
@@ -406,6 +444,7 @@ def resolve(
     caller: Leader,
     db_session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     review_id: str,
     form: Form,
 ):
@@ -417,7 +456,18 @@ def resolve(
         return render_review(request, db_session, review_id, caller, values=typed, errors=errors)
     try:
         with found_or_404("Review"):
-            reviews.resolve(db_session, review_id, resolution, by=caller, settings=settings)
+            reviews.resolve(
+                db_session,
+                review_id,
+                resolution,
+                by=caller,
+                settings=settings,
+                today=clock.today(),
+            )
+    except FIELD_RULE_ERRORS as error:
+        db_session.rollback()
+        errors = domain_messages(invalid_field(error), "review_by", forms.DECISION_LABELS)
+        return render_review(request, db_session, review_id, caller, values=typed, errors=errors)
     except Conflict as error:
         db_session.rollback()
         errors = {"outcome": f"Outcome: {error.detail}"}

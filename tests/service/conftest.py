@@ -15,6 +15,7 @@ import os
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +125,14 @@ def settings(champion_home, database_url, monkeypatch) -> Iterator[Settings]:
 
 @pytest.fixture
 def app(settings):
-    """The service, built as `triage serve` builds it."""
-    return create_app(settings)
+    """The service, built as `triage serve` builds it, its clock standing on the day the
+    fixture contacts are received (2024-05-01), so decisions on them are in time unless a test
+    moves the clock (``app.state.clock = FixedClock(day)``)."""
+    from data.workdays import FixedClock
+
+    built = create_app(settings)
+    built.state.clock = FixedClock(date(2024, 5, 1))
+    return built
 
 
 @pytest.fixture

@@ -33,6 +33,12 @@ ROUTES = [
     ("GET", "/v1/contacts/C-1", None, WORKERS),
     ("POST", "/v1/contacts/C-1/revisions", CONTACT, WORKERS),
     ("POST", "/v1/contacts/C-1/decision", {"decision": "nfa"}, WORKERS),
+    (
+        "POST",
+        "/v1/contacts/C-1/assessment",
+        {"completed_on": "2024-05-01", "outcome": "nfa"},
+        WORKERS,
+    ),
     ("POST", "/v1/contacts/C-1/outcome", {"outcome_need_12m": True}, {"data"}),
     ("GET", "/v1/inbox", None, WORKERS),
     ("POST", "/v1/inbox/C-1/claim", None, WORKERS),
@@ -47,10 +53,6 @@ ROUTES = [
     ("GET", "/v1/fairness/report", None, READERS),
     ("GET", "/v1/timeliness/report", None, READERS),
     # Listed with the timeliness route: the inbox's routes were missing from this table.
-    ("GET", "/v1/inbox", None, WORKERS),
-    ("POST", "/v1/inbox/C-1/claim", None, WORKERS),
-    ("POST", "/v1/inbox/C-1/assign", {"assignee": "worker"}, {"leader"}),
-    ("POST", "/v1/inbox/C-1/release", None, WORKERS),
     ("GET", "/v1/monitoring/report", None, READERS),
     ("GET", "/v1/me", None, {"worker", "leader", "data", "admin"}),
 ]

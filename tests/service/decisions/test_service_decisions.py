@@ -107,3 +107,91 @@ def test_several_decisions_over_time_newest_last(client, auth, scored):
     assert decisions[1]["review_by"] is None and decisions[1]["decided_by"] == "leader"
     assert decisions[0]["source"] == "worker" and decisions[0]["note"] == "Asked the school."
     assert decisions[0]["reasons"] == ["insufficient_information"]
+
+
+# --- reasons when late (docs/timeliness.md) -----------------------------------------------------
+# The fixture contact is received on Wednesday 1 May 2024: its decision is due Thursday 2 May.
+
+
+def stand(app, day):
+    from datetime import date
+
+    from data.workdays import FixedClock
+
+    app.state.clock = FixedClock(date.fromisoformat(day))
+
+
+def locs(response) -> list[list]:
+    return [e["loc"] for e in response.json()["detail"]]
+
+
+def test_a_late_decision_without_reasons_is_422_naming_late_reasons(client, auth, scored, app):
+    scored("C-1")
+    stand(app, "2024-05-03")
+    response = decide(client, auth["worker"], decision="nfa", reasons=["other"])
+    assert response.status_code == 422, response.text
+    assert locs(response) == [["body", "late_reasons"]]
+    assert "2024-05-02" in response.json()["detail"][0]["msg"]
+    assert client.get("/v1/contacts/C-1", headers=auth["worker"]).json()["decisions"] == []
+
+
+def test_a_late_decision_with_reasons_is_stored_with_them_and_the_whole_note(
+    client, auth, scored, app, caplog
+):
+    scored("C-1")
+    stand(app, "2024-05-03")
+    late_note = "Waited for the school to call back. " * 2000
+    response = decide(
+        client,
+        auth["worker"],
+        decision="nfa",
+        reasons=["other"],
+        late_reasons=["awaiting_information_from_agency", "team_capacity"],
+        late_note=late_note,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["due_on"] == "2024-05-02"
+    assert body["late_reasons"] == ["awaiting_information_from_agency", "team_capacity"]
+    stored = client.get("/v1/contacts/C-1", headers=auth["worker"]).json()["decisions"][-1]
+    assert stored["late_reasons"] == ["awaiting_information_from_agency", "team_capacity"]
+    assert stored["late_note"] == late_note
+    assert "Waited for the school" not in caplog.text
+
+
+def test_reasons_on_a_decision_in_time_are_422(client, auth, scored, app):
+    scored("C-1")
+    stand(app, "2024-05-02")  # the due day itself is in time
+    response = decide(
+        client, auth["worker"], decision="nfa", reasons=["other"], late_reasons=["other"]
+    )
+    assert response.status_code == 422 and locs(response) == [["body", "late_reasons"]]
+    assert decide(client, auth["worker"], decision="nfa", reasons=["other"]).status_code == 200
+
+
+def test_an_unknown_late_reason_is_422_naming_it(client, auth, scored, app):
+    scored("C-1")
+    stand(app, "2024-05-03")
+    response = decide(client, auth["worker"], decision="nfa", late_reasons=["tired"])
+    assert response.status_code == 422 and locs(response) == [["body", "late_reasons", 0]]
+
+
+@pytest.mark.parametrize("review_by", ["2024-04-30", "2025-05-03"])
+def test_review_by_in_the_past_or_beyond_a_year_is_422_naming_it(
+    client, auth, scored, app, review_by
+):
+    scored("C-1")
+    stand(app, "2024-05-01")
+    response = decide(client, auth["worker"], decision="more_information", review_by=review_by)
+    assert response.status_code == 422, response.text
+    assert locs(response) == [["body", "review_by"]]
+
+
+def test_a_new_decision_on_a_held_open_contact_is_due_on_its_review_by(client, auth, scored, app):
+    scored("C-1")
+    held = decide(client, auth["worker"], decision="more_information", review_by="2024-05-10")
+    assert held.status_code == 200, held.text
+    stand(app, "2024-05-10")  # long after the decision's own due day, but on the review day
+    in_time = decide(client, auth["worker"], decision="nfa", reasons=["other"])
+    assert in_time.status_code == 200, in_time.text
+    assert in_time.json()["due_on"] == "2024-05-10" and in_time.json()["late_reasons"] == []

@@ -34,10 +34,12 @@ def on_day(app):
 
 @pytest.fixture
 def decide(client, auth):
-    """Record a decision as the duty worker."""
+    """Record a decision as the duty worker (late, on these tests' days: received 1 May, due
+    2 May, decided from 8 May, so it gives a late reason)."""
 
     def record(contact_id: str, decision: str, **extra) -> None:
         body = {"decision": decision, "reasons": ["other"], "note": "n", **extra}
+        body.setdefault("late_reasons", ["team_capacity"])
         response = client.post(
             f"/v1/contacts/{contact_id}/decision", json=body, headers=auth["worker"]
         )

@@ -11,6 +11,7 @@ from cli.main import app as cli
 from config.settings import Settings
 from data.io import read_contacts
 from data.synthetic import GeneratorConfig, generate
+from data.workdays import FixedClock
 from service.app import create_app
 from training.retrain import retrain_file
 
@@ -44,7 +45,7 @@ def test_outcome_route_roles_errors_and_corrections(client, auth, scored):
     assert again.json()["outcome_need_12m"] is False
 
 
-def test_round_trip_service_export_retrain(client, auth, settings, as_contact, tmp_path):
+def test_round_trip_service_export_retrain(client, auth, settings, as_contact, tmp_path, app):
     history = generate(GeneratorConfig(rows=400, seed=61))
     contacts = [as_contact(row) for _, row in history.iterrows()]
     response = client.post(
@@ -54,6 +55,8 @@ def test_round_trip_service_export_retrain(client, auth, settings, as_contact, t
     for _, row in history.iterrows():
         decision = {"decision": row["decision"], "reasons": ["other"], "note": "generated"}
         url = f"/v1/contacts/{row['contact_id']}/decision"
+        # Decided on the day it arrived, so in time and with no late reasons.
+        app.state.clock = FixedClock(row["received_at"].to_pydatetime())
         assert client.post(url, json=decision, headers=auth["worker"]).status_code == 200
     observed = history[history["outcome_need_12m"].notna()]
     outcomes = tmp_path / "outcomes.csv"

@@ -210,3 +210,24 @@ def test_an_invalid_resolution_is_422(client, auth, flag, body, loc):
     response = client.post(f"{REVIEWS}/{review_id}", json=body, headers=auth["leader"])
     assert response.status_code == 422
     assert [e["loc"] for e in response.json()["detail"]] == [loc]
+
+
+def test_an_overturn_checks_review_by_but_needs_no_late_reasons(client, auth, flag, app):
+    from datetime import date
+
+    from data.workdays import FixedClock
+
+    review_id = flag()
+    app.state.clock = FixedClock(date(2024, 5, 20))  # long after the decision's due day
+    body = {"outcome": "overturned", "note": "Hold it.", "decision": "more_information"}
+    past = client.post(
+        f"/v1/reviews/{review_id}", json={**body, "review_by": "2024-05-10"}, headers=auth["leader"]
+    )
+    assert past.status_code == 422, past.text
+    assert [e["loc"] for e in past.json()["detail"]] == [["body", "review_by"]]
+    resolved = client.post(
+        f"/v1/reviews/{review_id}", json={**body, "review_by": "2024-05-30"}, headers=auth["leader"]
+    )
+    assert resolved.status_code == 200, resolved.text
+    stored = client.get("/v1/contacts/C-1", headers=auth["worker"]).json()["decisions"][-1]
+    assert stored["source"] == "review_overturn" and stored["late_reasons"] == []

@@ -443,3 +443,34 @@ def test_the_contact_page_shows_each_revision_and_what_changed(ui, auth, contact
     assert "concerns: 4B &rarr; 3B, 4B" in table and "narrative changed" in table
     assert secret not in table and "A new account." not in table
     assert f"Band {revised.json()['risk']['band']} (" in table
+
+
+def test_a_late_decision_form_shows_the_clock_and_asks_for_late_reasons(ui, client, auth, app):
+    from datetime import date
+
+    from data.workdays import FixedClock
+
+    sign_in(ui, auth["worker"])
+    post_form(ui, "/ui/contacts/new", "/ui/contacts/new", contact_form("C-LATE"))
+    in_time = ui.get("/ui/contacts/C-LATE").text
+    assert 'id="decision-clock"' in in_time and 'name="late_reasons"' not in in_time
+    app.state.clock = FixedClock(date(2024, 5, 6 + 2))  # due Thu 2 May; Mon 6 May a holiday
+    page = ui.get("/ui/contacts/C-LATE").text
+    assert "3 working days overdue" in page and 'name="late_reasons"' in page
+    refused = post_form(
+        ui,
+        "/ui/contacts/C-LATE",
+        "/ui/contacts/C-LATE/decision",
+        {"decision": "nfa", "reasons": ["other"]},
+    )
+    assert refused.status_code == 422 and 'id="late_reasons-error"' in refused.text
+    assert "Late reasons" in refused.text
+    decided = post_form(
+        ui,
+        "/ui/contacts/C-LATE",
+        "/ui/contacts/C-LATE/decision",
+        {"decision": "nfa", "reasons": ["other"], "late_reasons": ["team_capacity"]},
+    )
+    assert decided.status_code == 303, decided.text
+    stored = client.get("/v1/contacts/C-LATE", headers=auth["worker"]).json()
+    assert stored["decisions"][-1]["late_reasons"] == ["team_capacity"]
