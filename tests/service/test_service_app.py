@@ -57,6 +57,13 @@ def test_the_openapi_document_describes_every_route_with_its_errors(client):
         ("post", "/v1/contacts/{contact_id}/outcome"),
         ("get", "/v1/monitoring/report"),
         ("get", "/v1/me"),
+        ("post", "/v1/contacts/{contact_id}/revisions"),
+        ("post", "/v1/contacts/{contact_id}/assessment"),
+        ("get", "/v1/inbox"),
+        ("post", "/v1/inbox/{contact_id}/claim"),
+        ("post", "/v1/inbox/{contact_id}/assign"),
+        ("post", "/v1/inbox/{contact_id}/release"),
+        ("get", "/v1/timeliness/report"),
     }
     assert {(m, p) for p, ops in paths.items() for m in ops} == expected
     for path, operations in paths.items():
