@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ DECISION_BODIES: tuple[dict[str, Any], ...] = (
         "decision": "more_information",
         "reasons": ["insufficient_information"],
         "note": "Asked the school for attendance records.",
-        "review_by": "2030-05-15",
+        # Held open for a fortnight: a review_by must be from today to a year ahead.
+        "review_by": (date.today() + timedelta(days=14)).isoformat(),
     },
     {"decision": "signpost", "reasons": ["already_supported"], "note": "Open to CAMHS."},
     {"decision": "strategy_discussion", "reasons": [], "note": ""},
@@ -32,10 +34,12 @@ def contact_bodies(n: int, *, seed: int) -> list[dict[str, Any]]:
     from data.synthetic import GeneratorConfig, generate
 
     frame = generate(GeneratorConfig(rows=n, seed=seed))
+    received_now = datetime.now(UTC).isoformat(timespec="seconds")
     bodies = []
     for i, row in enumerate(frame.to_dict("records")):
         body = {
-            "received_at": row["received_at"].isoformat(),
+            # Received now: a decision on it is then in time, and needs no late reasons.
+            "received_at": received_now,
             "child_age_years": int(row["child_age_years"]),
             "referral_source": str(row["referral_source"]),
             "concerns": [c for c in str(row["concerns"]).split(";") if c],

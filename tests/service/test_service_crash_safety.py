@@ -15,6 +15,7 @@ import os
 import random
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -188,8 +189,10 @@ def test_every_answered_decision_survives_sigkill_and_nothing_is_half_written(
     process = start(port, env, log)
     try:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {worker}"}) as client:
+            # Received now, so every decision on them is in time (late ones need late_reasons).
+            now = datetime.now(UTC).isoformat(timespec="seconds")
             for i, contact_id in enumerate(contacts):
-                body = contact(contact_id, **(high_risk if i % 2 == 0 else {}))
+                body = contact(contact_id, received_at=now, **(high_risk if i % 2 == 0 else {}))
                 assert client.post("/v1/contacts/score", json=body).status_code == 200
         ledger = Ledger()
         for round_ in range(KILLS):

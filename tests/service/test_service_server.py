@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -39,7 +40,9 @@ def test_a_real_server_scores_concurrently_and_keeps_state_across_restarts(
 
             with ThreadPoolExecutor(max_workers=20) as pool:
                 assert list(pool.map(score, range(40))) == [200] * 40
-            client.post("/v1/contacts/score", json=contact("C-high", **high_risk))
+            # Received now, so the decision is in time (a late one would need late_reasons).
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            client.post("/v1/contacts/score", json=contact("C-high", received_at=now, **high_risk))
             decided = client.post(
                 "/v1/contacts/C-high/decision", json={"decision": "nfa", "note": "n"}
             )
