@@ -153,7 +153,8 @@ def test_worker_flags_an_nfa_and_a_leader_overturns_it(server, page):
     check(page, "02-new-contact")
 
     page.fill("#contact_id", "C-BROWSER")
-    page.fill("#received_at", "2024-05-01T09:30")
+    # Received now, so this decision is in time (the inbox test below records a late one).
+    page.fill("#received_at", time.strftime("%Y-%m-%dT%H:%M", time.gmtime()))
     page.fill("#child_age_years", "six")
     page.select_option("#referral_source", "2A")
     page.fill("#concern-filter", "domestic")
@@ -247,9 +248,17 @@ def test_worker_lands_on_the_inbox_claims_the_overdue_contact_and_decides(server
     assert page.url.endswith("/ui/contacts/C-OVERDUE")
     check(page, "11-claimed-contact")
 
+    # Overdue: the form shows the clock and asks why; without a reason it is refused.
+    assert "working days overdue" in page.inner_text("main")
     page.check("input[name='decision'][value='more_information']")
     page.check("input[name='reasons'][value='other']")
     page.fill("#note", "Asked the caller for the school's name.")
+    with page.expect_navigation():
+        page.click("button:has-text('Record decision')")
+    assert page.locator("#late_reasons-error").is_visible()
+    check(page, "11b-late-decision-needs-reasons", status=422)
+    page.check("input[name='late_reasons'][value='team_capacity']")
+    page.fill("#late_note", "Two workers off sick this week.")
     page.click("button:has-text('Record decision')")
     page.wait_for_selector("#recorded")
 
