@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data.contract import LONDON
 from data.workdays import FixedClock
 from fairness.rates import two_sided_p, z_value
 from monitoring.checks import Check
@@ -42,7 +43,7 @@ def timeliness_checks(
     options: TimelinessOptions | None = None,
 ) -> list[Check]:
     """Checks of each team's share late per complete month and of its lateness against volume."""
-    clock = FixedClock(now.tz_convert("Europe/London").to_pydatetime())
+    clock = FixedClock(now.tz_convert(LONDON).to_pydatetime())
     report = timeliness_report(frame, clock=clock, options=options)
     done = set(complete)
     checks: list[Check] = []
