@@ -6,7 +6,7 @@ and served from here, so the imports run one way: reports -> fairness, monitorin
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -14,7 +14,7 @@ from service.auth.schemas import Caller, Role
 from service.deps import DatabaseDep, SettingsDep, require_roles
 from service.reports.deps import RefresherDep
 from service.reports.schemas import FairnessReport, MonitoringReport, report_responses
-from service.reports.service import stored_report
+from service.reports.service import Kind, stored_report
 
 router = APIRouter()
 # Who may read the reports and ask for them to be recomputed.
@@ -37,8 +37,7 @@ def fairness_report(
     refresh: Annotated[bool, Query(description=REFRESH)] = False,
 ) -> Response:
     """Decisions, model and workload audits of every scored contact with a decision, as stored."""
-    served = stored_report(db, "fairness", settings, refresher, by=caller.name, refresh=refresh)
-    return Response(served.as_json(), media_type="application/json")
+    return serve("fairness", caller, db, settings, refresher, refresh=refresh)
 
 
 @router.get(
@@ -56,5 +55,12 @@ def monitoring_report(
     refresh: Annotated[bool, Query(description=REFRESH)] = False,
 ) -> Response:
     """Every stored contact against the champion's reference profile, as last stored."""
-    served = stored_report(db, "monitoring", settings, refresher, by=caller.name, refresh=refresh)
+    return serve("monitoring", caller, db, settings, refresher, refresh=refresh)
+
+
+def serve(
+    kind: Kind, caller: Caller, db: Any, settings: Any, refresher: Any, *, refresh: bool
+) -> Response:
+    """The latest stored report of ``kind`` (recomputed first when asked), as its stored JSON."""
+    served = stored_report(db, kind, settings, refresher, by=caller.name, refresh=refresh)
     return Response(served.as_json(), media_type="application/json")

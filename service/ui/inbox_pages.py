@@ -6,6 +6,7 @@ It calls the same inbox service as ``GET /v1/inbox`` and the claim and release r
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from data.workdays import LONDON
+from service.auth.schemas import Caller
 from service.contacts.schemas import CONTACT_ID_PATTERN
 from service.deps import ClockDep, ReadSessionDep, SessionDep, SettingsDep
 from service.errors import Conflict, InvalidField, NotFound
@@ -117,13 +119,7 @@ def claim_and_open(
     contact_id: str, caller: Worker, form: Form, db_session: SessionDep
 ) -> RedirectResponse:
     """Claim the contact and open it (409 page naming who has it)."""
-    checked_id(contact_id)
-    try:
-        inbox.claim(db_session, contact_id, by=caller)
-    except NotFound as error:
-        raise PageError(404, "Contact not found", str(error.detail)) from error
-    except Conflict as error:
-        raise PageError(409, "Someone else has this contact", str(error.detail)) from error
+    change_claim(inbox.claim, db_session, contact_id, caller, "Someone else has this contact")
     return see_other(f"/ui/contacts/{contact_id}")
 
 
@@ -132,17 +128,19 @@ def release(
     contact_id: str, caller: Worker, form: Form, db_session: SessionDep
 ) -> RedirectResponse:
     """Give the contact back to the team, then back to the inbox."""
-    checked_id(contact_id)
-    try:
-        inbox.release(db_session, contact_id, by=caller)
-    except NotFound as error:
-        raise PageError(404, "Contact not found", str(error.detail)) from error
-    except Conflict as error:
-        raise PageError(409, "You cannot release this contact", str(error.detail)) from error
+    change_claim(inbox.release, db_session, contact_id, caller, "You cannot release this contact")
     return see_other("/ui/inbox")
 
 
-def checked_id(contact_id: str) -> None:
-    """404 for a contact id the contract would never allow."""
+def change_claim(
+    change: Callable[..., Any], db_session: Any, contact_id: str, caller: Caller, refused: str
+) -> None:
+    """Claim or release through the inbox service; its refusals as error pages (404, 409)."""
     if not re.fullmatch(CONTACT_ID_PATTERN, contact_id):
         raise PageError(404, "Contact not found", "No such contact.")
+    try:
+        change(db_session, contact_id, by=caller)
+    except NotFound as error:
+        raise PageError(404, "Contact not found", str(error.detail)) from error
+    except Conflict as error:
+        raise PageError(409, refused, str(error.detail)) from error
