@@ -142,13 +142,16 @@ def test_html_escapes_team_names():
 def test_lateness_rises_with_volume_when_it_does_and_not_when_it_does_not(monkeypatch):
     config = GeneratorConfig(rows=30_000, seed=21)
     busy = timeliness_report(generate(config), clock=CLOCK)
-    effects = [v for v in busy["volume"] if v["kind"] == "assessments"]
-    assert all(v["verdict"] == "later_when_busier" and v["ci"][0] > 1 for v in effects)
+    for kind in ("assessments", "decisions"):
+        effects = [v for v in busy["volume"] if v["kind"] == kind]
+        assert all(v["verdict"] == "later_when_busier" and v["ci"][0] > 1 for v in effects), kind
     monkeypatch.setattr(synthetic, "ASSESSMENT_VOLUME_ELASTICITY", 0.0)
+    monkeypatch.setattr(synthetic, "DECISION_VOLUME_ELASTICITY", 0.0)
     flat = timeliness_report(generate(config), clock=CLOCK)
-    effects = [v for v in flat["volume"] if v["kind"] == "assessments"]
-    assert sum(v["verdict"] == "later_when_busier" for v in effects) <= 1
-    assert all(v["ci"][0] < 1.6 for v in effects)
+    for kind in ("assessments", "decisions"):
+        effects = [v for v in flat["volume"] if v["kind"] == kind]
+        assert sum(v["verdict"] == "later_when_busier" for v in effects) <= 1, kind
+        assert all(v["ci"][0] < 1.6 for v in effects), kind
 
 
 def test_cli_writes_json_and_html_and_notes_only_when_asked(tmp_path):
