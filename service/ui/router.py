@@ -371,10 +371,12 @@ def complete_assessment(
                     today=clock.today(),
                 )
             return see_other(f"/ui/contacts/{contact_id}?completed=1#assessment-heading")
-        except (*FIELD_RULE_ERRORS, InvalidField, Conflict) as error:
+        except FIELD_RULE_ERRORS as error:
             db_session.rollback()
-            refusal = invalid_field(error) if isinstance(error, FIELD_RULE_ERRORS) else error
-            errors = domain_messages(refusal, "outcome", forms.COMPLETION_LABELS)
+            errors = domain_messages(invalid_field(error), "outcome", forms.COMPLETION_LABELS)
+        except (InvalidField, Conflict) as error:
+            db_session.rollback()
+            errors = domain_messages(error, "outcome", forms.COMPLETION_LABELS)
     return render_contact(
         request,
         db_session,

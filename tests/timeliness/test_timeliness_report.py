@@ -173,3 +173,18 @@ def test_cli_writes_json_and_html_and_notes_only_when_asked(tmp_path):
     assert result.exit_code == 0 and "chronology" in out.read_text()
     bad = CliRunner().invoke(app, [*args[:4], "--as-at", "April"])
     assert bad.exit_code != 0 and "--as-at" in bad.output
+
+
+def test_the_quickstart_extract_has_late_decisions_and_assessments_with_their_reasons():
+    """`make run` (triage quickstart) writes this extract: its timeliness report has something to
+    show for decisions and assessments, late ones beside every reason counted."""
+    from cli.quickstart_cmd import QUICKSTART_SEED
+
+    frame = generate(GeneratorConfig(rows=5_000, seed=QUICKSTART_SEED))
+    report = timeliness_report(frame, clock=FixedClock(date(2025, 6, 1)))
+    for kind in ("decisions", "assessments"):
+        block = report["overall"][kind]
+        assert 0 < block["late"] < block["recorded"], kind
+        assert block["late_without_reasons"] == 0, kind
+        counted = sum(block["late_reasons"].values())
+        assert block["late"] <= counted <= 2 * block["late"], kind  # one or two reasons each

@@ -58,11 +58,12 @@ def chromium() -> Path:
 
 
 @pytest.fixture
-def server(champion_home, tmp_path, chromium) -> Iterator[tuple[str, dict[str, str]]]:
-    """A live uvicorn server on a free loopback port, a fresh SQLite database, and tokens."""
+def server(champion_home, database_url, chromium) -> Iterator[tuple[str, dict[str, str]]]:
+    """A live uvicorn server on a free loopback port, a fresh database (SQLite and PostgreSQL,
+    like every service test: ``database_url``), and tokens."""
     import uvicorn
 
-    settings = Settings(home=champion_home, database_url=f"sqlite:///{tmp_path / 'ui.db'}")
+    settings = Settings(home=champion_home, database_url=database_url)
     app = create_app(settings)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
