@@ -70,7 +70,7 @@ def monitor(
         raise typer.Exit(2) from error
     reviews = None
     if data is None:
-        frame, reviews = _stored()
+        frame, reviews = _stored(settings)
     else:
         frame = _read(data)
     if frame.empty:
@@ -118,16 +118,19 @@ def monitor(
         )
 
 
-def _stored() -> tuple[pd.DataFrame, pd.DataFrame]:
+def _stored(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The service's store as a contract frame with its estimates, and its resolved reviews."""
     from cli.service_cmd import _open
     from service.monitoring.service import resolved_reviews
     from service.outcomes.export import contract_extract
+    from service.timeliness.service import options_for
 
+    rules = options_for(settings, with_notes=False)
     db = _open()
     try:
         with db.read() as session:
-            return contract_extract(session, with_assessment=True), resolved_reviews(session)
+            frame = contract_extract(session, with_assessment=True, rules=rules)
+            return frame, resolved_reviews(session)
     finally:
         db.dispose()
 

@@ -49,20 +49,27 @@ def export(
     with_free_text: bool = typer.Option(
         False,
         "--with-free-text",
-        help="Include narratives and decision notes (left out by default).",
+        help="Include narratives, decision notes and late notes (left out by default).",
     ),
 ) -> None:
-    """Write the stored contacts, current decisions and outcomes as a contract extract."""
+    """Write the stored contacts, current decisions (with due days and late reasons), the
+    assessments' completions and the outcomes as a contract extract."""
     from cli.service_cmd import _open
+    from config import get_settings
     from data.io import write_contacts
     from service.outcomes.export import contract_extract
+    from service.timeliness.service import options_for
 
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise typer.BadParameter("must end in .csv or .parquet", param_hint="--out")
     db = _open()
     try:
         with db.read() as session:
-            frame = contract_extract(session, free_text=with_free_text)
+            frame = contract_extract(
+                session,
+                free_text=with_free_text,
+                rules=options_for(get_settings(), with_notes=False),
+            )
     finally:
         db.dispose()
     write_contacts(frame, out)

@@ -97,7 +97,7 @@ FIELDS: tuple[Field, ...] = (
           description="the working day the decision was due"),
     Field("late_reasons", "reasons", "history", False, "string", codes=_codes(LateReason),
           description="why the decision was late, late reason codes ';'-separated"),
-    Field("late_note", "text", "history", False, "string", max_length=2_000,
+    Field("late_note", "text", "history", False, "string",
           description="free text on why the decision was late; never a model input"),
     Field("assessment_due_on", "date", "history", False, "datetime64[ns]",
           description="the working day the assessment was due"),
@@ -108,7 +108,7 @@ FIELDS: tuple[Field, ...] = (
     Field("assessment_late_reasons", "reasons", "history", False, "string",
           codes=_codes(LateReason),
           description="why the assessment was late, late reason codes ';'-separated"),
-    Field("assessment_late_note", "text", "history", False, "string", max_length=2_000,
+    Field("assessment_late_note", "text", "history", False, "string",
           description="free text on why the assessment was late; never a model input"),
 )  # fmt: skip
 

@@ -16,7 +16,8 @@ assumptions, stated as such. The process, in order:
 7. **selective labels**: the outcome is observed after early help, assessment or a strategy
    discussion; after NFA, signposting or more-information only if the child comes back;
 8. **timeliness** (from its own random stream, so the columns above do not change): each
-   decision's due day; for assessments and strategy discussions, the assessment's due day, the
+   decision's due day, the day it was made (some days late, more often in a team's busier months)
+   and reasons when late; for assessments and strategy discussions, the assessment's due day, the
    working days it took (longer in a team's busier months), its outcome, and reasons when late.
 """
 
@@ -255,6 +256,14 @@ LATE_REASON_WEIGHTS: dict[str, float] = {
     "complexity_needs_more_time": 0.13, "other": 0.03,
 }  # fmt: skip
 HOLIDAY_REASON_FACTOR = 3.0
+# Decisions (assumption): most are made within a day of receipt (step 6's time); a share is
+# delayed to working day 1 + G after receipt, G ~ geometric(0.5) (so 2 or more: late under the
+# default 1-working-day rule). The share is 8% at a team's usual volume and its log-odds rise by
+# DECISION_VOLUME_ELASTICITY per unit of log volume ratio: a month 25% busier than usual has
+# 1.25 ** 2.5 = 1.75 times the odds of a slow decision. Late decisions are made in office hours.
+DECISION_SLOW_SHARE = 0.08
+DECISION_VOLUME_ELASTICITY = 2.5
+DECISION_EXTRA_DAYS_P = 0.5
 # Assessment outcomes given the observed need (assumption): a child found in need gets a plan,
 # an enquiry or care (more enquiries after a strategy discussion); otherwise NFA or early help.
 NEED_OUTCOME_SHARES = {
@@ -330,6 +339,7 @@ def generate(config: GeneratorConfig) -> pd.DataFrame:
     need = rng.random(n) < true_risk
     decision = _draw_decisions(rng, logit, ages, source_codes, team, volume_ratio, config.shortcuts)
     outcome = _observe_outcomes(rng, need, decision)
+    # Within a day of receipt; step 8 moves a slow decision's to the day it was made.
     decided_at = received_at + pd.to_timedelta(
         np.minimum(rng.exponential(6.0, n), 23.5) * 3600, unit="s"
     )
@@ -350,7 +360,6 @@ def generate(config: GeneratorConfig) -> pd.DataFrame:
             "team_id": pd.array(team, dtype="string"),
             "narrative": pd.array([None] * n, dtype="string"),
             "decision": pd.array(decision, dtype="string"),
-            "decided_at": decided_at,
             "worker_id": pd.array(np.char.add(np.char.add(team, "-W"), workers.astype(str)),
                                   dtype="string"),
             "decision_note": pd.array([None] * n, dtype="string"),
@@ -358,7 +367,8 @@ def generate(config: GeneratorConfig) -> pd.DataFrame:
             "true_risk": true_risk.astype("float64"),
             **draw_timeliness(
                 np.random.default_rng([TIMELINESS_STREAM, config.seed]),
-                london_days(pd.Series(received_at)),
+                pd.Series(received_at),
+                pd.Series(decided_at),
                 decision,
                 volume_ratio,
                 outcome,
@@ -563,17 +573,19 @@ def _observe_outcomes(
 
 def draw_timeliness(
     rng: np.random.Generator,
-    received: np.ndarray,
+    received_at: pd.Series,
+    decided_at: pd.Series,
     decision: np.ndarray,
     volume_ratio: np.ndarray,
     outcome: np.ndarray,
     config: GeneratorConfig,
 ) -> dict[str, pd.api.extensions.ExtensionArray | np.ndarray]:
-    """Due days, assessment dates, outcomes and late reasons (step 8), as contract columns.
+    """Decision days, due days, assessment dates, outcomes and late reasons (step 8), as columns.
 
-    ``received`` holds each contact's Europe/London day (``datetime64[D]``). Decisions in the
-    generator are made within a day, so they are on time and carry no late reasons.
+    ``decided_at`` is step 6's time, within a day of receipt; a slow decision's is moved to the
+    working day it was made (``draw_decision_days``), the chance of that rising with volume.
     """
+    received = london_days(received_at)
     n = received.size
     due = add_working_days_many(received, np.full(n, config.decision_due_working_days))
     assessed = np.isin(decision, list(ASSESSMENT_DECISIONS))
@@ -593,10 +605,28 @@ def draw_timeliness(
     late = assessed & (completed > assessment_due)
     reasons = _draw_late_reasons(rng, volume_ratio, assessment_due)
     outcomes = _draw_assessment_outcomes(rng, decision, outcome)
+    # Drawn last, so the assessment columns are the same as before decisions could be late.
+    taken = draw_decision_days(rng, volume_ratio)
+    decided_day = add_working_days_many(received, np.maximum(taken, 1))
+    office = pd.to_timedelta(np.floor(rng.uniform(9, 17, n) * 3600), unit="s")
+    moved = (
+        pd.DatetimeIndex(decided_day.astype("datetime64[ns]"))
+        .tz_localize(LONDON)
+        .tz_convert("UTC")
+        .as_unit("ns")
+        + office
+    )
+    decided = np.where(taken > 0, moved, pd.DatetimeIndex(decided_at))
+    decision_late = london_days(pd.Series(pd.DatetimeIndex(decided, tz="UTC"))) > due
+    decision_reasons = _draw_late_reasons(rng, volume_ratio, due)
     nat = np.datetime64("NaT", "D")
     return {
+        "decided_at": pd.DatetimeIndex(decided, tz="UTC").as_unit("ns"),
         "due_on": due.astype("datetime64[ns]"),
-        "late_reasons": pd.array([None] * n, dtype="string"),
+        "late_reasons": pd.array(
+            np.where(decision_late, decision_reasons, None),  # type: ignore[call-overload]
+            dtype="string",
+        ),
         "late_note": pd.array([None] * n, dtype="string"),
         "assessment_due_on": np.where(assessed, assessment_due, nat).astype("datetime64[ns]"),
         "assessment_completed_on": np.where(assessed, completed, nat).astype("datetime64[ns]"),
@@ -611,6 +641,21 @@ def draw_timeliness(
         ),
         "assessment_late_note": pd.array([None] * n, dtype="string"),
     }
+
+
+def draw_decision_days(rng: np.random.Generator, volume_ratio: np.ndarray) -> np.ndarray:
+    """Working days after receipt each decision took: 0 (within a day) or, when slow, 2 or more.
+
+    Slow with probability ``DECISION_SLOW_SHARE`` at a team's usual volume, its log-odds rising
+    by ``DECISION_VOLUME_ELASTICITY`` per unit of log volume ratio (centred as for assessments).
+    """
+    log_ratio = np.log(volume_ratio) - np.log(volume_ratio).mean()
+    base = np.log(DECISION_SLOW_SHARE / (1 - DECISION_SLOW_SHARE))
+    slow = rng.random(volume_ratio.size) < 1 / (
+        1 + np.exp(-(base + DECISION_VOLUME_ELASTICITY * log_ratio))
+    )
+    extra = rng.geometric(DECISION_EXTRA_DAYS_P, volume_ratio.size)
+    return np.where(slow, 1 + extra, 0).astype(np.int64)
 
 
 def _draw_late_reasons(

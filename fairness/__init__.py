@@ -44,6 +44,7 @@ from fairness.rates import (
     z_value,
 )
 from fairness.report import VERDICTS, Finding, Report, outside
+from fairness.timing import TIMING_CAVEAT, TIMING_METRICS, decision_days, timing_findings
 from fairness.workload import MIN_MONTHS, WORKLOAD_CAVEAT
 
 __all__ = [
@@ -64,6 +65,8 @@ __all__ = [
     "SCORE_NEEDS_THRESHOLD",
     "SELECTIVE_LABELS_CAVEAT",
     "THRESHOLD_WITHOUT_SCORE",
+    "TIMING_CAVEAT",
+    "TIMING_METRICS",
     "UNKNOWN_REFERENCE_GROUP",
     "VERDICTS",
     "WORKLOAD_CAVEAT",
@@ -78,6 +81,7 @@ __all__ = [
     "audit_contract",
     "audit_generic",
     "contract_groupings",
+    "decision_days",
     "decisions_findings",
     "fisher_or_z_p",
     "mantel_haenszel",
@@ -86,6 +90,7 @@ __all__ = [
     "render_html",
     "risk_strata",
     "safe_divide",
+    "timing_findings",
     "two_sided_p",
     "wilson_interval",
     "write_html",

@@ -27,6 +27,7 @@ from fairness.groups import (
 from fairness.headlines import headlines
 from fairness.model_audit import MODEL_METRICS, SELECTIVE_LABELS_CAVEAT, model_findings
 from fairness.report import Finding, Report, adjustment_record, finalise
+from fairness.timing import TIMING_CAVEAT, TIMING_METRICS, decision_days, timing_findings
 from fairness.workload import WORKLOAD_CAVEAT, workload_findings
 from reporting import (
     EMPTY,
@@ -194,6 +195,10 @@ def audit_contract(
             **common,
         )
         findings += found
+        timed, tables["days_to_decision_by_band"] = _timing_audit(
+            frame, singles, strata, caveats=caveats, **common
+        )
+        findings += timed
     if "model" in runs:
         found, tables["calibration"] = _model_audit(
             frame,
@@ -236,6 +241,7 @@ def audit_contract(
         "auc_margin": auc_margin,
         "metrics": {
             **(DECISION_METRICS if "decisions" in runs else {}),
+            **(TIMING_METRICS if tables.get("days_to_decision_by_band") else {}),
             **(MODEL_METRICS if "model" in runs else {}),
         },
         "suppressed_intersection_cells": suppressed,
@@ -356,6 +362,33 @@ def _decisions_audit(
         table_attributes=attributes,
     )
     return found, by_band, suppressed
+
+
+def _timing_audit(
+    frame: pd.DataFrame,
+    singles: list[Grouping],
+    strata: _Strata,
+    *,
+    caveats: list[str],
+    reference: Mapping[str, str],
+    min_n: int,
+    ratio_band: tuple[float, float],
+    confidence: float,
+) -> tuple[list[Finding], dict[str, Any]]:
+    """Time to decision by group at the same band, when the extract has decision times."""
+    if "decided_at" not in frame.columns or frame["decided_at"].isna().all():
+        return [], {}
+    caveats.append(TIMING_CAVEAT)
+    days = decision_days(frame)
+    return timing_findings(
+        singles,
+        np.where(np.isnan(days), -1, strata.codes),
+        strata.count,
+        days,
+        reference=reference,
+        min_n=min_n,
+        confidence=confidence,
+    )
 
 
 def _model_audit(

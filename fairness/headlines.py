@@ -85,7 +85,22 @@ def _ratio_spec(finding: Finding) -> str:
     return ".2f" if finding.ratio < 1 else ".1f"
 
 
+def _days(f: Finding, who: str, ref: str) -> str:
+    details = f.details
+    speed = "more slowly" if details.get("direction") == "slower" else "more quickly"
+    lo, hi = details.get("difference_ci", (math.nan, math.nan))
+    ci = f", 95% CI {lo:+.1f} to {hi:+.1f}" if math.isfinite(lo) and math.isfinite(hi) else ""
+    return (
+        f"Contacts about {who} were decided {speed} than those about {ref} at the same "
+        f"estimated risk: a median of {f.value:.1f} working days against "
+        f"{f.reference_value:.1f} (difference {f.difference:+.1f}{ci}); 90th percentile "
+        f"{details.get('p90', math.nan):.0f} against {details.get('reference_p90', math.nan):.0f}"
+    )
+
+
 def _decisions(f: Finding, who: str, ref: str) -> str:
+    if f.metric == "days_to_decision":
+        return _days(f, who, ref)
     action = (
         "given NFA"
         if f.metric == "nfa_rate"
@@ -178,6 +193,7 @@ _QUOTAS: tuple[tuple[str, int], ...] = (
     ("decisions: nfa_rate", 6),
     ("workload", 4),
     ("decisions: escalation_rate", 4),
+    ("decisions: days_to_decision", 4),
     ("generic", 8),
     ("model: calibration_oe", 3),
     ("intersections", 3),

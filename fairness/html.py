@@ -227,6 +227,38 @@ def _table(findings: Sequence[Finding]) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+def _timing_table(findings: Sequence[Finding]) -> str:
+    """Working days to decision by group at the same bands as its reference, with intervals."""
+    head = (
+        "<p>Working days from receipt to decision, each group against its reference at the same "
+        "risk bands (weighted by the group's band mix).</p><table><tr><th>attribute</th>"
+        "<th>group</th><th>reference</th><th>n</th><th>median</th><th>reference median</th>"
+        "<th>difference (95% CI)</th><th>90th percentile</th><th>reference 90th</th>"
+        "<th>adjusted p</th><th>verdict</th></tr>"
+    )
+    rows = []
+    for f in findings:
+        if f.verdict == "reference":
+            continue
+        lo, hi = f.details.get("difference_ci", (math.nan, math.nan))
+        ci = f" ({lo:+.1f} to {hi:+.1f})" if math.isfinite(lo) and math.isfinite(hi) else ""
+        p = "–" if not math.isfinite(f.p_adjusted) else f"{f.p_adjusted:.2g}"
+        verdict = f.verdict.replace("_", " ")
+        if f.verdict == "disparity":
+            verdict += f" ({f.details.get('direction', '')})"
+        rows.append(
+            "<tr>"
+            f"<td>{_e(f.attribute)}</td><td>{_e(f.group)}</td><td>{_e(f.reference)}</td>"
+            f"<td class='num'>{f.n}</td><td class='num'>{f.value:.1f}</td>"
+            f"<td class='num'>{f.reference_value:.1f}</td>"
+            f"<td class='num'>{f.difference:+.1f}{_e(ci)}</td>"
+            f"<td class='num'>{f.details.get('p90', math.nan):.1f}</td>"
+            f"<td class='num'>{f.details.get('reference_p90', math.nan):.1f}</td>"
+            f"<td class='num'>{_e(p)}</td><td class='v-{_e(f.verdict)}'>{_e(verdict)}</td></tr>"
+        )
+    return f"{head}{''.join(rows)}</table>"
+
+
 def _attribute_sections(report: Report) -> list[str]:
     parts = []
     singles = list(
@@ -289,6 +321,9 @@ def render_html(report: Report, *, title: str = "Fairness audit") -> str:
     ]
     if workload:
         sections.append(f"<section><h2>Workload</h2>{_workload_plot(workload)}</section>")
+    timing = [f for f in report.findings if f.metric == "days_to_decision"]
+    if timing:
+        sections.append(f"<section><h2>Time to decision</h2>{_timing_table(timing)}</section>")
     sections.append(
         "<section><h2>Findings</h2><p>Disparities first; intersections appear only when they "
         f"show a disparity.</p>{_table(shown)}</section>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitoring.checks import ALERT_KINDS, Alert, Check
+from monitoring.checks import ALERT_KINDS, OPTIONAL_KINDS, Alert, Check
 from reporting import StrictJson, clean, created_now
 
 REPORT_VERSION = 1
@@ -79,6 +79,11 @@ class MonitorReport(StrictJson):
             for name in SECTION_TABLES.get(section, ()):
                 block[name] = clean(self.tables.get(name))
             out[section] = block
+        # Optional kinds get a section only when the report has their checks (timeliness).
+        for kind in OPTIONAL_KINDS:
+            found = [c.to_dict() for c in self.checks if c.kind == kind]
+            if found:
+                out[kind] = {"checks": found}
         return out
 
     def summary(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ Owns ``assessment_completions``. Reads the contact's current decision (``decisio
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -26,6 +27,37 @@ from service.errors import Conflict, InvalidField, NotFound
 from service.outcomes.service import record_need_unless_known
 
 
+@dataclass(frozen=True)
+class AssessmentState:
+    """A contact's social-work assessment: the day it is due and, once closed, its completion."""
+
+    due_on: date
+    completion: AssessmentCompletion | None
+
+
+def assessment_state(
+    session: Session, contact_id: str, settings: Settings
+) -> AssessmentState | None:
+    """The contact's assessment (due day, completion), or None when no assessment was decided."""
+    received = session.scalar(select(Contact.received_at).where(Contact.contact_id == contact_id))
+    if received is None:
+        return None
+    completion = session.get(AssessmentCompletion, contact_id)
+    if completion is None and _current_decision(session, contact_id) not in ASSESSMENT_DECISIONS:
+        return None
+    due = assessment_due_on(received, working_days=settings.assessment_due_working_days)
+    return AssessmentState(due_on=due, completion=completion)
+
+
+def _current_decision(session: Session, contact_id: str) -> str | None:
+    return session.scalar(
+        select(DecisionRecord.decision)
+        .where(DecisionRecord.contact_id == contact_id)
+        .order_by(DecisionRecord.seq.desc())
+        .limit(1)
+    )
+
+
 def complete_assessment(
     session: Session,
     contact_id: str,
@@ -44,12 +76,7 @@ def complete_assessment(
     received = session.scalar(select(Contact.received_at).where(Contact.contact_id == contact_id))
     if received is None:
         raise NotFound(f"No contact {contact_id}.")
-    current = session.scalar(
-        select(DecisionRecord.decision)
-        .where(DecisionRecord.contact_id == contact_id)
-        .order_by(DecisionRecord.seq.desc())
-        .limit(1)
-    )
+    current = _current_decision(session, contact_id)
     if current not in ASSESSMENT_DECISIONS:
         raise Conflict(
             f"Contact {contact_id} has no open assessment (its current decision is "

@@ -12,6 +12,7 @@ from config.settings import Settings
 from service.errors import ModelUnavailable
 from service.outcomes.export import contract_extract
 from service.reviews.tables import Review
+from service.timeliness.service import options_for
 
 
 def resolved_reviews(session: Session) -> pd.DataFrame:
@@ -23,7 +24,10 @@ def resolved_reviews(session: Session) -> pd.DataFrame:
 
 
 def monitoring_report(session: Session, settings: Settings) -> dict[str, Any]:
-    """The monitor's report of every stored contact against the champion's reference profile."""
+    """The monitor's report of every stored contact against the champion's reference profile.
+
+    Timeliness checks are on, with the settings' due-day rules, as in ``triage monitor``.
+    """
     from monitoring import monitor
     from monitoring.registry import load_reference
 
@@ -31,7 +35,8 @@ def monitoring_report(session: Session, settings: Settings) -> dict[str, Any]:
         reference = load_reference(settings)
     except LookupError as error:
         raise ModelUnavailable(str(error)) from error
-    frame = contract_extract(session, with_assessment=True)
+    rules = options_for(settings, with_notes=False)
+    frame = contract_extract(session, with_assessment=True, rules=rules)
     report = monitor(
         frame,
         reference_profile=reference.profile,
@@ -40,5 +45,6 @@ def monitoring_report(session: Session, settings: Settings) -> dict[str, Any]:
         min_n=settings.monitor_min_n,
         alpha=settings.monitor_alpha,
         min_auc=settings.gate_min_auc,
+        timeliness=rules,
     )
     return report.to_dict()

@@ -1,12 +1,16 @@
 """The store as a contract extract: contacts, their current decisions and known outcomes.
 
 One function serves `triage export` (retraining on the service's own history), the fairness
-report and monitoring. Free text (narratives, decision notes) is left out unless asked for.
+report and monitoring. Free text (narratives, decision notes, late notes) is left out unless asked
+for. Each row carries its timeliness (docs/timeliness.md): the exported decision's ``due_on`` (the
+``review_by`` of the decision before it when the contact was held open, else the rule) and
+``late_reasons``, and the social-work assessment's due day, completion, outcome and late reasons.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from typing import Literal
 
 import pandas as pd
@@ -15,13 +19,16 @@ from sqlalchemy.orm import Session
 
 from data.contract import COLUMNS
 from data.validate import ContractError, validate_frame
+from data.workdays import ASSESSMENT_DECISIONS, assessment_due_on, decision_due_on
+from service.completions.tables import AssessmentCompletion
 from service.contacts.tables import Contact, StoredAssessment
 from service.decisions.tables import DecisionRecord
 from service.outcomes.tables import OutcomeRecord
+from timeliness import TimelinessOptions
 
 Decisions = Literal["current", "worker"]
 ASSESSMENT_COLUMNS = ("probability", "band", "surface_share", "model_version")
-FREE_TEXT = ("narrative", "decision_note")
+FREE_TEXT = ("narrative", "decision_note", "late_note", "assessment_late_note")
 
 
 def contract_extract(
@@ -30,24 +37,38 @@ def contract_extract(
     decisions: Decisions = "current",
     free_text: bool = False,
     with_assessment: bool = False,
+    rules: TimelinessOptions | None = None,
 ) -> pd.DataFrame:
     """Every scored contact as a typed contract row (in contact_id order).
 
     ``decisions="current"`` takes each contact's latest decision (an overturn included);
     ``"worker"`` the latest made at the front door, for audits of front-door decisions.
+    ``rules`` gives the due-day settings (the defaults of ``TimelinessOptions`` otherwise).
     """
-    latest = _latest_decisions(session, worker_only=decisions == "worker")
+    rules = rules or TimelinessOptions()
+    latest, held = _latest_decisions(session, worker_only=decisions == "worker")
+    completions = {c.contact_id: c for c in session.scalars(select(AssessmentCompletion))}
     outcomes = dict(
         session.execute(select(OutcomeRecord.contact_id, OutcomeRecord.outcome_need_12m)).all()
     )
     rows, extra = [], []
     query = (
-        select(Contact.contact_id, Contact.body, StoredAssessment)
+        select(Contact.contact_id, Contact.body, Contact.received_at, StoredAssessment)
         .join(StoredAssessment, StoredAssessment.contact_id == Contact.contact_id)
         .order_by(Contact.contact_id)
     )
-    for contact_id, body, assessment in session.execute(query):
-        record = _raw_row(json.loads(body), latest.get(contact_id), outcomes.get(contact_id))
+    for contact_id, body, received_at, assessment in session.execute(query):
+        decision = latest.get(contact_id)
+        record = _raw_row(json.loads(body), decision, outcomes.get(contact_id))
+        record.update(
+            _timing_row(
+                received_at,
+                decision,
+                held.get(contact_id),
+                completions.get(contact_id),
+                rules,
+            )
+        )
         if not free_text:
             record.update(dict.fromkeys(FREE_TEXT, ""))
         rows.append(record)
@@ -65,11 +86,50 @@ def contract_extract(
     return frame
 
 
-def _latest_decisions(session: Session, *, worker_only: bool) -> dict[str, DecisionRecord]:
-    query = select(DecisionRecord).order_by(DecisionRecord.seq)
-    if worker_only:
-        query = query.where(DecisionRecord.source == "worker")
-    return {record.contact_id: record for record in session.scalars(query)}
+def _latest_decisions(
+    session: Session, *, worker_only: bool
+) -> tuple[dict[str, DecisionRecord], dict[str, date | None]]:
+    """Each contact's latest decision, and the ``review_by`` in force when it was recorded.
+
+    The ``review_by`` is that of the decision just before it (of any source), the due day the
+    service applied when the decision was recorded (``service.decisions.timing.decision_due``).
+    """
+    latest: dict[str, DecisionRecord] = {}
+    held: dict[str, date | None] = {}
+    previous: dict[str, DecisionRecord] = {}
+    for record in session.scalars(select(DecisionRecord).order_by(DecisionRecord.seq)):
+        before = previous.get(record.contact_id)
+        previous[record.contact_id] = record
+        if worker_only and record.source != "worker":
+            continue
+        latest[record.contact_id] = record
+        held[record.contact_id] = before.review_by if before is not None else None
+    return latest, held
+
+
+def _timing_row(
+    received_at: datetime,
+    decision: DecisionRecord | None,
+    held: date | None,
+    completion: AssessmentCompletion | None,
+    rules: TimelinessOptions,
+) -> dict[str, str]:
+    """The timeliness columns of one row: the exported decision's and the assessment's."""
+    row: dict[str, str] = {}
+    if decision is not None:
+        due = held or decision_due_on(received_at, working_days=rules.decision_due_working_days)
+        row["due_on"] = due.isoformat()
+        row["late_reasons"] = ";".join(decision.late_reasons or [])
+        row["late_note"] = decision.late_note or ""
+    if completion is not None or (decision and decision.decision in ASSESSMENT_DECISIONS):
+        due = assessment_due_on(received_at, working_days=rules.assessment_due_working_days)
+        row["assessment_due_on"] = due.isoformat()
+    if completion is not None:
+        row["assessment_completed_on"] = completion.completed_on.isoformat()
+        row["assessment_outcome"] = completion.outcome
+        row["assessment_late_reasons"] = ";".join(completion.late_reasons or [])
+        row["assessment_late_note"] = completion.late_note or ""
+    return row
 
 
 def _raw_row(body: dict, decision: DecisionRecord | None, outcome: bool | None) -> dict[str, str]:

@@ -58,8 +58,10 @@ def watermark(session: Session) -> Watermark:
 
 def _fairness(session: Session, settings: Settings) -> dict[str, Any]:
     from service.fairness.service import fairness_report
+    from service.timeliness.service import options_for
 
-    return fairness_report(session, min_n=settings.fairness_min_n)
+    rules = options_for(settings, with_notes=False)
+    return fairness_report(session, min_n=settings.fairness_min_n, rules=rules)
 
 
 def _monitoring(session: Session, settings: Settings) -> dict[str, Any]:

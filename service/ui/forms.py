@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 
 from data.codes import (
     AGE_BANDS,
+    AssessmentOutcome,
     Concern,
     Decision,
     Disability,
@@ -64,6 +65,22 @@ DECISION_LABELS = {
     "late_reasons": "Late reasons",
     "late_note": "Late note",
 }
+# The completion form's fields are prefixed where the decision form on the same page has the same
+# name (``note``, ``late_reasons``, ``late_note``), so every id on the page is unique.
+COMPLETION_FIELDS = {
+    "completed_on": "completed_on",
+    "outcome": "outcome",
+    "note": "assessment_note",
+    "late_reasons": "assessment_late_reasons",
+    "late_note": "assessment_late_note",
+}
+COMPLETION_LABELS = {
+    "completed_on": "Date completed",
+    "outcome": "Outcome",
+    "note": "Assessment note",
+    "late_reasons": "Late reasons",
+    "late_note": "Late note",
+}
 CHOICES: dict[str, list[tuple[str, ...]]] = {
     "referral_source": [(c.value, f"{c.value}: {c.label}") for c in ReferralSource],
     "concerns": [(c.value, c.label, c.phrase) for c in Concern],
@@ -73,6 +90,7 @@ CHOICES: dict[str, list[tuple[str, ...]]] = {
     "decision": [(c.value, c.label) for c in Decision],
     "reasons": list(REASON_LABELS.items()),
     "late_reasons": [(c.value, c.label) for c in LateReason],
+    "assessment_outcome": [(c.value, c.label) for c in AssessmentOutcome],
     "flag": list(FLAG_LABELS.items()),
     "age_band": [(label, label) for label, _, _ in AGE_BANDS],
 }
@@ -129,6 +147,25 @@ def decision_input(form: FormData, *, with_outcome: bool = False) -> dict[str, A
         body.pop("review_by", None)
         body["reasons"] = []
     return body
+
+
+def completion_input(form: FormData) -> dict[str, Any]:
+    """The assessment completion form as the JSON body ``CompletionIn`` takes."""
+    body: dict[str, Any] = {
+        "note": str(form.get(COMPLETION_FIELDS["note"]) or ""),
+        "late_reasons": [str(r) for r in form.getlist(COMPLETION_FIELDS["late_reasons"])],
+        "late_note": str(form.get(COMPLETION_FIELDS["late_note"]) or ""),
+    }
+    for name in ("completed_on", "outcome"):
+        value = str(form.get(name) or "").strip()
+        if value:
+            body[name] = value
+    return body
+
+
+def on_completion_form(found: dict[str, Any]) -> dict[str, Any]:
+    """Values or messages keyed by ``CompletionIn``'s names, keyed by the form's field names."""
+    return {COMPLETION_FIELDS.get(name, name): value for name, value in found.items()}
 
 
 def validate(

@@ -20,6 +20,8 @@ from starlette.datastructures import FormData
 from data.workdays import working_days_between
 from service.auth.schemas import Caller, Role
 from service.auth.service import active_user, authenticate, leaders
+from service.completions import service as completions
+from service.completions.schemas import CompletionIn
 from service.contacts import service as contacts
 from service.contacts.schemas import CONTACT_ID_PATTERN, ContactIn
 from service.decisions import service as decisions
@@ -240,10 +242,17 @@ def domain_messages(error: DomainError, field: str, labels: dict[str, str]) -> d
 
 @router.get("/contacts/{contact_id}")
 def contact_page(
-    request: Request, caller: Worker, db_session: SessionDep, contact_id: str, decision: str = ""
+    request: Request,
+    caller: Worker,
+    db_session: SessionDep,
+    contact_id: str,
+    decision: str = "",
+    completed: str = "",
 ) -> HTMLResponse:
     """A contact's second opinion and its decisions, as ``GET /v1/contacts/{id}`` gives them."""
-    return render_contact(request, db_session, contact_id, caller, recorded=decision)
+    return render_contact(
+        request, db_session, contact_id, caller, recorded=decision, completed=completed == "1"
+    )
 
 
 def render_contact(
@@ -253,20 +262,28 @@ def render_contact(
     caller: Caller,
     *,
     recorded: str = "",
+    completed: bool = False,
     values: dict[str, Any] | None = None,
+    completion: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    """The contact page, with the decision form as typed and its errors."""
+    """The contact page, with the decision and assessment forms as typed and their errors."""
     found = stored_contact(db_session, contact_id, caller)
     latest = found["decisions"][-1] if found["decisions"] else None
     today = request.app.state.clock.today()
-    due = decision_due(db_session.connection(), contact_id, request.app.state.settings)
+    settings = request.app.state.settings
+    due = decision_due(db_session.connection(), contact_id, settings)
+    assessment = completions.assessment_state(db_session, contact_id, settings)
     context = {
         **found,
         "clock": due_clock(due, today),
+        "social_work": assessment,
+        "assessment_clock": due_clock(assessment.due_on, today) if assessment else None,
+        "completed": completed,
         "chart": waterfall(found["assessment"]["explanation"]),
         "recorded": latest if latest and latest.decision_id == recorded else None,
         "values": values or {"reasons": []},
+        "completion": completion or {},
         "errors": errors or {},
     }
     return render(request, "contact.html", 422 if errors else 200, **context)
@@ -326,6 +343,48 @@ def decide(
         errors = domain_messages(invalid_field(error), "decision", forms.DECISION_LABELS)
         return render_contact(request, db_session, contact_id, caller, values=body, errors=errors)
     return see_other(f"/ui/contacts/{contact_id}?decision={recorded.decision_id}")
+
+
+@router.post("/contacts/{contact_id}/assessment")
+def complete_assessment(
+    request: Request,
+    caller: Worker,
+    db_session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    contact_id: str,
+    form: Form,
+) -> Response:
+    """Complete the assessment as ``POST /v1/contacts/{id}/assessment`` does."""
+    body = forms.completion_input(form)
+    typed = forms.on_completion_form(body)
+    completion, errors = forms.validate(CompletionIn, body, forms.COMPLETION_LABELS)
+    if completion is not None:
+        try:
+            with found_or_404("Contact"):
+                completions.complete_assessment(
+                    db_session,
+                    contact_id,
+                    completion,
+                    by=caller,
+                    settings=settings,
+                    today=clock.today(),
+                )
+            return see_other(f"/ui/contacts/{contact_id}?completed=1#assessment-heading")
+        except FIELD_RULE_ERRORS as error:
+            db_session.rollback()
+            errors = domain_messages(invalid_field(error), "outcome", forms.COMPLETION_LABELS)
+        except (InvalidField, Conflict) as error:
+            db_session.rollback()
+            errors = domain_messages(error, "outcome", forms.COMPLETION_LABELS)
+    return render_contact(
+        request,
+        db_session,
+        contact_id,
+        caller,
+        completion=typed,
+        errors=forms.on_completion_form(errors),
+    )
 
 
 # --- reviews ---------------------------------------------------------------------------------

@@ -70,7 +70,41 @@ def test_late_assessments_and_only_they_carry_known_reasons(extract):
     assert extract.loc[~late, "assessment_late_reasons"].isna().all()
     codes = extract.loc[late, "assessment_late_reasons"].str.split(";").explode()
     assert set(codes) <= {r.value for r in LateReason}
-    assert extract["late_reasons"].isna().all()  # decisions are made within a day: on time
+
+
+def _decided_days(extract: pd.DataFrame) -> np.ndarray:
+    return london_days(extract["decided_at"])
+
+
+def test_late_decisions_and_only_they_carry_known_reasons(extract):
+    late = _decided_days(extract) > _days(extract["due_on"])
+    assert 0.04 < late.mean() < 0.15  # about 8% at a team's usual volume (docs/synthetic-data.md)
+    assert extract.loc[late, "late_reasons"].notna().all()
+    assert extract.loc[~late, "late_reasons"].isna().all()  # in time: no reasons
+    codes = extract.loc[late, "late_reasons"].str.split(";").explode()
+    assert set(codes) <= {r.value for r in LateReason}
+    assert (extract["decided_at"] >= extract["received_at"]).all()
+    taken = working_days_between_many(london_days(extract["received_at"]), _decided_days(extract))
+    assert (taken[late] >= 2).all() and (taken[~late] <= 1).all()
+    assert all(is_working_day(day) for day in pd.Series(_decided_days(extract)[late]).dt.date)
+
+
+def _volume_ratio(extract: pd.DataFrame) -> pd.Series:
+    month = extract["received_at"].dt.strftime("%Y-%m")
+    volume = extract.groupby([extract["team_id"], month])["contact_id"].transform("size")
+    return volume / volume.groupby(extract["team_id"]).transform("mean")
+
+
+def test_busier_team_months_decide_late_more_often_and_for_lack_of_capacity(extract):
+    late = pd.Series(_decided_days(extract) > _days(extract["due_on"]), index=extract.index)
+    ratio = _volume_ratio(extract)
+    busy = ratio > ratio.median()
+    assert late[busy].mean() > late[~busy].mean() + 0.02
+    # And it keeps rising: the busiest quarter of team-months is later than the quietest.
+    assert late[ratio >= ratio.quantile(0.75)].mean() > late[ratio <= ratio.quantile(0.25)].mean()
+    capacity = extract.loc[late, "late_reasons"].str.contains("team_capacity")
+    share = capacity.groupby(busy[late]).mean()
+    assert share[True] > share[False]
 
 
 def test_outcomes_agree_with_observed_need(extract):

@@ -142,13 +142,16 @@ def test_html_escapes_team_names():
 def test_lateness_rises_with_volume_when_it_does_and_not_when_it_does_not(monkeypatch):
     config = GeneratorConfig(rows=30_000, seed=21)
     busy = timeliness_report(generate(config), clock=CLOCK)
-    effects = [v for v in busy["volume"] if v["kind"] == "assessments"]
-    assert all(v["verdict"] == "later_when_busier" and v["ci"][0] > 1 for v in effects)
+    for kind in ("assessments", "decisions"):
+        effects = [v for v in busy["volume"] if v["kind"] == kind]
+        assert all(v["verdict"] == "later_when_busier" and v["ci"][0] > 1 for v in effects), kind
     monkeypatch.setattr(synthetic, "ASSESSMENT_VOLUME_ELASTICITY", 0.0)
+    monkeypatch.setattr(synthetic, "DECISION_VOLUME_ELASTICITY", 0.0)
     flat = timeliness_report(generate(config), clock=CLOCK)
-    effects = [v for v in flat["volume"] if v["kind"] == "assessments"]
-    assert sum(v["verdict"] == "later_when_busier" for v in effects) <= 1
-    assert all(v["ci"][0] < 1.6 for v in effects)
+    for kind in ("assessments", "decisions"):
+        effects = [v for v in flat["volume"] if v["kind"] == kind]
+        assert sum(v["verdict"] == "later_when_busier" for v in effects) <= 1, kind
+        assert all(v["ci"][0] < 1.6 for v in effects), kind
 
 
 def test_cli_writes_json_and_html_and_notes_only_when_asked(tmp_path):
@@ -170,3 +173,18 @@ def test_cli_writes_json_and_html_and_notes_only_when_asked(tmp_path):
     assert result.exit_code == 0 and "chronology" in out.read_text()
     bad = CliRunner().invoke(app, [*args[:4], "--as-at", "April"])
     assert bad.exit_code != 0 and "--as-at" in bad.output
+
+
+def test_the_quickstart_extract_has_late_decisions_and_assessments_with_their_reasons():
+    """`make run` (triage quickstart) writes this extract: its timeliness report has something to
+    show for decisions and assessments, late ones beside every reason counted."""
+    from cli.quickstart_cmd import QUICKSTART_SEED
+
+    frame = generate(GeneratorConfig(rows=5_000, seed=QUICKSTART_SEED))
+    report = timeliness_report(frame, clock=FixedClock(date(2025, 6, 1)))
+    for kind in ("decisions", "assessments"):
+        block = report["overall"][kind]
+        assert 0 < block["late"] < block["recorded"], kind
+        assert block["late_without_reasons"] == 0, kind
+        counted = sum(block["late_reasons"].values())
+        assert block["late"] <= counted <= 2 * block["late"], kind  # one or two reasons each

@@ -159,6 +159,44 @@ def test_a_late_decision_with_reasons_is_stored_with_them_and_the_whole_note(
     assert "Waited for the school" not in caplog.text
 
 
+def test_the_timeliness_report_counts_each_late_reason_recorded_exactly(client, auth, scored, app):
+    """Three late decisions through the route (one refused first, without reasons): the report
+    counts every reason of every one, a decision with two reasons once under each."""
+    given = {
+        "C-1": ["team_capacity", "worker_absence"],
+        "C-2": ["team_capacity"],
+        "C-3": ["holiday_period", "awaiting_information_from_agency"],
+    }
+    for contact_id in given:
+        scored(contact_id)
+    stand(app, "2024-05-07")
+    refused = client.post(
+        "/v1/contacts/C-1/decision",
+        json={"decision": "nfa", "reasons": ["other"]},
+        headers=auth["worker"],
+    )
+    assert refused.status_code == 422 and locs(refused) == [["body", "late_reasons"]]
+    for contact_id, late_reasons in given.items():
+        response = client.post(
+            f"/v1/contacts/{contact_id}/decision",
+            json={"decision": "nfa", "reasons": ["other"], "late_reasons": late_reasons},
+            headers=auth["worker"],
+        )
+        assert response.status_code == 200, response.text
+    report = client.get(
+        "/v1/timeliness/report", params={"as_at": "2024-05-07"}, headers=auth["leader"]
+    )
+    assert report.status_code == 200, report.text
+    decisions = report.json()["overall"]["decisions"]
+    assert decisions["recorded"] == 3 and decisions["late_without_reasons"] == 0
+    assert decisions["late_reasons"] == {
+        "team_capacity": 2,
+        "worker_absence": 1,
+        "holiday_period": 1,
+        "awaiting_information_from_agency": 1,
+    }
+
+
 def test_reasons_on_a_decision_in_time_are_422(client, auth, scored, app):
     scored("C-1")
     stand(app, "2024-05-02")  # the due day itself is in time

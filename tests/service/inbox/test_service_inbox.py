@@ -223,3 +223,21 @@ def test_two_claims_at_once_one_wins_and_every_change_is_audited(client, auth, s
         ("inbox.released", "worker"),
     ]
     assert '"previous":"' + winner in events[1].details.replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    ("received_at", "due_on"),
+    [
+        ("2023-12-22T16:45:00+00:00", "2023-12-27"),  # Fri; weekend, Christmas and Boxing Day
+        ("2024-03-28T23:30:00+00:00", "2024-04-02"),  # Thu 23:30 GMT; Good Friday, Easter Monday
+    ],
+)
+def test_the_bank_holiday_examples_hold_in_the_store(
+    client, auth, scored, app, received_at, due_on
+):
+    """The issue's two examples, through the store and the inbox on each database. The second is
+    received at 23:30 GMT on 28 March, which is still 28 March in London (GMT until 31 March)."""
+    scored("C-BH", received_at=received_at)
+    app.state.clock = FixedClock(date(2024, 4, 30))
+    (item,) = inbox(client, auth["worker"])["items"]
+    assert item["due_on"] == due_on and item["overdue"] is True

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -102,3 +104,63 @@ def test_outcome_import_names_bad_rows_and_stores_nothing(client, scored, tmp_pa
     exported = tmp_path / "export.csv"
     assert runner.invoke(cli, ["export", "--out", str(exported)]).exit_code == 0
     assert read_contacts(exported)["outcome_need_12m"].isna().all()  # nothing was stored
+
+
+def test_export_writes_due_days_late_reasons_and_assessments_notes_only_on_request(
+    client, auth, scored, app, tmp_path
+):
+    """Received Wed 1 May 2024 (decision due Thu 2 May; assessment due Fri 5 Jul 2024).
+
+    C-1 is decided late (20 May) with two reasons and a note, then its assessment completed late
+    (8 Jul) with a reason and a note; C-2 is decided in time (2 May), so it has a due day and no
+    reasons; C-3 is never decided, so it has neither.
+    """
+    for contact_id in ("C-1", "C-2", "C-3"):
+        scored(contact_id)
+    note = "Waiting on the school's account. " * 100  # longer than any old limit
+    app.state.clock = FixedClock(date(2024, 5, 2))
+    in_time = {"decision": "nfa", "reasons": ["other"]}
+    response = client.post("/v1/contacts/C-2/decision", json=in_time, headers=auth["worker"])
+    assert response.status_code == 200, response.text
+    app.state.clock = FixedClock(date(2024, 5, 20))
+    late = {
+        "decision": "assessment",
+        "reasons": ["other"],
+        "late_reasons": ["team_capacity", "awaiting_information_from_agency"],
+        "late_note": note,
+    }
+    response = client.post("/v1/contacts/C-1/decision", json=late, headers=auth["worker"])
+    assert response.status_code == 200, response.text
+    app.state.clock = FixedClock(date(2024, 7, 8))
+    completion = {
+        "completed_on": "2024-07-08",
+        "outcome": "child_in_need_plan",
+        "note": "Plan agreed.",
+        "late_reasons": ["family_not_at_home"],
+        "late_note": "Three visits, nobody home.",
+    }
+    response = client.post("/v1/contacts/C-1/assessment", json=completion, headers=auth["worker"])
+    assert response.status_code == 200, response.text
+
+    plain, full = tmp_path / "plain.csv", tmp_path / "full.csv"
+    assert runner.invoke(cli, ["export", "--out", str(plain)]).exit_code == 0
+    result = runner.invoke(cli, ["export", "--out", str(full), "--with-free-text"])
+    assert result.exit_code == 0, result.output
+    rows = read_contacts(plain).set_index("contact_id")
+    one, two, three = rows.loc["C-1"], rows.loc["C-2"], rows.loc["C-3"]
+    # decided_at is when the row was written (the wall clock), so only its presence is checked.
+    assert pd.notna(one["decided_at"]) and one["decision"] == "assessment"
+    assert one["due_on"] == pd.Timestamp("2024-05-02")
+    assert one["late_reasons"] == "team_capacity;awaiting_information_from_agency"
+    assert one["assessment_due_on"] == pd.Timestamp("2024-07-05")
+    assert one["assessment_completed_on"] == pd.Timestamp("2024-07-08")
+    assert one["assessment_outcome"] == "child_in_need_plan"
+    assert one["assessment_late_reasons"] == "family_not_at_home"
+    assert pd.isna(one["late_note"]) and pd.isna(one["assessment_late_note"])
+    assert two["due_on"] == pd.Timestamp("2024-05-02") and pd.isna(two["late_reasons"])
+    assert pd.isna(two["assessment_due_on"]) and pd.isna(two["assessment_outcome"])
+    assert pd.isna(three["decided_at"]) and pd.isna(three["due_on"])
+    assert pd.isna(three["late_reasons"])
+    with_notes = read_contacts(full).set_index("contact_id")
+    assert with_notes.loc["C-1", "late_note"] == note  # whole, however long
+    assert with_notes.loc["C-1", "assessment_late_note"] == "Three visits, nobody home."

@@ -58,11 +58,12 @@ def chromium() -> Path:
 
 
 @pytest.fixture
-def server(champion_home, tmp_path, chromium) -> Iterator[tuple[str, dict[str, str]]]:
-    """A live uvicorn server on a free loopback port, a fresh SQLite database, and tokens."""
+def server(champion_home, database_url, chromium) -> Iterator[tuple[str, dict[str, str]]]:
+    """A live uvicorn server on a free loopback port, a fresh database (SQLite and PostgreSQL,
+    like every service test: ``database_url``), and tokens."""
     import uvicorn
 
-    settings = Settings(home=champion_home, database_url=f"sqlite:///{tmp_path / 'ui.db'}")
+    settings = Settings(home=champion_home, database_url=database_url)
     app = create_app(settings)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
@@ -301,3 +302,49 @@ def test_leader_reads_timeliness_by_team_and_month(server, page):
     page.wait_for_url("**/ui/timeliness")
     assert "Team north" in page.inner_text("main")
     check(page, "13-timeliness")
+
+
+def test_worker_completes_an_overdue_assessment_from_the_contact_page(server, page):
+    """Received 1 May 2024 and sent for assessment: the assessment (due 5 July 2024) is long
+    overdue, so the page shows its clock and the completion form asks why it is late."""
+    import httpx
+
+    base, tokens = server
+    headers = {"Authorization": f"Bearer {tokens['worker']}"}
+    body = {
+        "contact_id": "C-ASSESS",
+        "received_at": "2024-05-01T09:30:00+01:00",
+        "child_age_years": 14,
+        "referral_source": "9",
+        "concerns": ["4B"],
+        "prior_contacts_12m": 1,
+        "previous_cp_plan": False,
+        "team_id": "north",
+    }
+    assert httpx.post(f"{base}/v1/contacts/score", json=body, headers=headers).status_code == 200
+    decided = httpx.post(
+        f"{base}/v1/contacts/C-ASSESS/decision",
+        json={"decision": "assessment", "reasons": ["other"], "late_reasons": ["team_capacity"]},
+        headers=headers,
+    )
+    assert decided.status_code == 200, decided.text
+
+    sign_in(page, base, tokens["worker"])
+    page.goto(f"{base}/ui/contacts/C-ASSESS")
+    clock = page.locator("#assessment-clock").inner_text()
+    assert "Assessment due 5 July 2024" in clock and "working days overdue" in clock
+    check(page, "20-assessment-open")
+    page.fill("#completed_on", "2024-07-10")
+    page.check("input[name='outcome'][value='child_in_need_plan']")
+    page.fill("#assessment_note", "Plan agreed with the family.")
+    with page.expect_navigation():
+        page.click("button:has-text('Complete assessment')")
+    assert page.locator("#assessment_late_reasons-error").is_visible()
+    assert page.locator(".govuk-error-summary a[href='#assessment_late_reasons']").is_visible()
+    check(page, "21-assessment-needs-late-reasons", status=422)
+    page.check("input[name='assessment_late_reasons'][value='family_not_at_home']")
+    page.fill("#assessment_late_note", "Three visits, nobody at home.")
+    page.click("button:has-text('Complete assessment')")
+    page.wait_for_selector("#completed")
+    assert "Child in need plan" in page.locator("#assessment-completed").inner_text()
+    check(page, "22-assessment-completed")

@@ -474,3 +474,69 @@ def test_a_late_decision_form_shows_the_clock_and_asks_for_late_reasons(ui, clie
     assert decided.status_code == 303, decided.text
     stored = client.get("/v1/contacts/C-LATE", headers=auth["worker"]).json()
     assert stored["decisions"][-1]["late_reasons"] == ["team_capacity"]
+
+
+def test_the_contact_page_shows_the_assessment_clock_and_completes_it(ui, client, auth, app):
+    """Received Wed 1 May 2024: the assessment (45 working days) is due Fri 5 Jul 2024. The form
+    goes to the same service as POST /v1/contacts/{id}/assessment: refusals name the field, late
+    reasons are asked for only when late, and a need outcome records the outcome."""
+    from data.workdays import FixedClock
+
+    sign_in(ui, auth["worker"])
+    post_form(ui, "/ui/contacts/new", "/ui/contacts/new", contact_form("C-AS"))
+    assert 'id="assessment-clock"' not in ui.get("/ui/contacts/C-AS").text  # none decided yet
+    decided = post_form(
+        ui,
+        "/ui/contacts/C-AS",
+        "/ui/contacts/C-AS/decision",
+        {"decision": "assessment", "reasons": ["other"]},
+    )
+    assert decided.status_code == 303, decided.text
+    app.state.clock = FixedClock(date(2024, 7, 5))
+    page = ui.get("/ui/contacts/C-AS").text
+    assert "Assessment due 5 July 2024: <strong>due today</strong>" in page
+    assert 'name="assessment_late_reasons"' not in page  # in time: no reasons asked for
+    missing = post_form(ui, "/ui/contacts/C-AS", "/ui/contacts/C-AS/assessment", {})
+    assert missing.status_code == 422
+    assert 'id="completed_on-error"' in missing.text and 'id="outcome-error"' in missing.text
+    assert 'href="#completed_on"' in missing.text and "Date completed:" in missing.text
+
+    app.state.clock = FixedClock(date(2024, 7, 9))  # two working days after the due day
+    page = ui.get("/ui/contacts/C-AS").text
+    assert "<strong>2 working days overdue</strong>" in page
+    assert 'name="assessment_late_reasons"' in page and 'name="assessment_late_note"' in page
+    form = {"completed_on": "2024-07-08", "outcome": "child_in_need_plan", "assessment_note": "ok"}
+    late = post_form(ui, "/ui/contacts/C-AS", "/ui/contacts/C-AS/assessment", form)
+    assert late.status_code == 422 and 'id="assessment_late_reasons-error"' in late.text
+    assert 'href="#assessment_late_reasons"' in late.text and "Late reasons" in late.text
+    assert 'value="2024-07-08"' in late.text  # what was typed is kept
+    future = post_form(
+        ui,
+        "/ui/contacts/C-AS",
+        "/ui/contacts/C-AS/assessment",
+        {**form, "completed_on": "2024-07-10", "assessment_late_reasons": ["team_capacity"]},
+    )
+    assert future.status_code == 422 and 'id="completed_on-error"' in future.text
+    done = post_form(
+        ui,
+        "/ui/contacts/C-AS",
+        "/ui/contacts/C-AS/assessment",
+        {**form, "assessment_late_reasons": ["team_capacity"], "assessment_late_note": "Busy."},
+    )
+    assert done.status_code == 303, done.text
+    shown = ui.get(done.headers["location"]).text
+    assert 'id="completed"' in shown and 'id="assessment-completed"' in shown
+    assert "outcome: <strong>Child in need plan</strong>" in shown
+    assert 'action="/ui/contacts/C-AS/assessment"' not in shown  # no second completion
+    inbox = client.get("/v1/inbox", params={"kind": "assessment_open"}, headers=auth["worker"])
+    assert inbox.json()["items"] == []
+    again = client.post(
+        "/v1/contacts/C-AS/assessment",
+        json={"completed_on": "2024-07-08", "outcome": "nfa", "late_reasons": ["other"]},
+        headers=auth["worker"],
+    )
+    assert again.status_code == 409  # the page stored it through the same service
+    report = client.get(
+        "/v1/timeliness/report", params={"as_at": "2024-07-09"}, headers=auth["leader"]
+    ).json()
+    assert report["overall"]["assessments"]["late_reasons"] == {"team_capacity": 1}
