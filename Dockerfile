@@ -44,7 +44,8 @@ COPY docker/requirements.py /usr/local/bin/triage-requirements
 RUN python /usr/local/bin/triage-requirements pyproject.toml > /tmp/requirements.txt \
     && pip install --no-cache-dir --no-compile --only-binary=:all: -r /tmp/requirements.txt \
     && python /usr/local/bin/triage-slim-venv /opt/venv \
-    && python -c "import numpy, scipy.linalg, pyarrow.parquet, onnxruntime, tokenizers, llvmlite.binding"
+    && python -c "import numpy, scipy.linalg, pyarrow.parquet, onnxruntime, tokenizers, llvmlite.binding" \
+    && python -c "import holidays; holidays.country_holidays('GB', subdiv='ENG', years=2026)"
 
 # Then the project itself (.dockerignore lets in only the packages, pyproject.toml and README.md).
 FROM dependencies AS builder

@@ -13,11 +13,13 @@ Removes what the service never loads and keeps everything it imports:
   as it was wherever stripping would leave its segments less aligned than before: strip breaks
   libraries that auditwheel's patchelf rewrote ("ELF load command address/offset not
   page-aligned");
-- optional components that the image never loads: pyarrow's Flight RPC and S3 filesystem
-  (pyarrow imports without them); onnxruntime's C-API library (its Python binding carries its
-  own copy of the runtime) and its model-conversion tools; hf-xet, huggingface_hub's download
-  accelerator (tokenizers' dependency; nothing is downloaded at run time, and huggingface_hub
-  imports without it); matplotlib's sample data;
+- optional components that the image never loads, each one its library imports without:
+  pyarrow's Flight RPC, its S3, Azure, GCS and HDFS filesystems and its ORC format;
+  Pillow's AVIF and WebP codecs (matplotlib writes PNG); onnxruntime's C-API library (its
+  Python binding carries its own copy of the runtime) and its model-conversion tools; hf-xet,
+  huggingface_hub's download accelerator (nothing is downloaded at run time); matplotlib's
+  sample data and scikit-learn's bundled toy data sets; holidays' translations of holiday
+  names into languages other than British English;
 - duplicate files (the same library vendored by several wheels, or under several names), made
   hard links to one copy.
 
@@ -44,6 +46,12 @@ UNUSED = (
     "pyarrow/_flight.*.so",
     "pyarrow/libarrow_s3.so*",
     "pyarrow/_s3fs.*.so",
+    "pyarrow/_azurefs.*.so",
+    "pyarrow/_gcsfs.*.so",
+    "pyarrow/_hdfs.*.so",
+    "pyarrow/_orc.*.so",
+    "pyarrow/_dataset_orc.*.so",
+    "pyarrow/_pyarrow_cpp_tests.*.so",
     "onnxruntime/capi/libonnxruntime.so.*",
     "onnxruntime/transformers",
     "onnxruntime/quantization",
@@ -52,7 +60,18 @@ UNUSED = (
     "hf_xet",
     "hf_xet-*.dist-info",
     "matplotlib/mpl-data/sample_data",
+    "PIL/_avif.*.so",
+    "pillow.libs/libavif*",
+    "PIL/_webp.*.so",
+    "pillow.libs/libwebp*",
+    "pillow.libs/libsharpyuv*",
+    "sklearn/datasets/data",
+    "sklearn/datasets/descr",
+    "sklearn/datasets/images",
 )
+# holidays' translations of holiday names, one folder a language: the service asks for
+# England's holidays (data/workdays.py) in the library's default for them, British English.
+HOLIDAY_LANGUAGES = {"en_GB"}
 PAGE_SIZES = (4096, 16384, 65536)
 PT_LOAD = 1
 
@@ -68,6 +87,9 @@ def remove_unused(site: Path) -> None:
                 shutil.rmtree(path)
             else:
                 path.unlink()
+    for folder in site.glob("holidays/locale/*"):
+        if folder.name not in HOLIDAY_LANGUAGES:
+            shutil.rmtree(folder)
     for path in list(site.rglob("*")):
         if path.suffix in SOURCES and (path.is_file() or path.is_symlink()):
             path.unlink()
