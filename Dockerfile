@@ -1,11 +1,14 @@
 # The triage service image (docs/deployment.md). Stages:
 #   dependencies  the project's dependencies in a virtual environment, /opt/venv, with MLflow's
 #                 client (mlflow-skinny) only: the service never runs MLflow's server;
-#   builder       that environment plus the project itself;
+#   builder       that environment plus the project itself (pure Python: nothing to slim),
+#                 without pip;
 #   mlflow        (target `mlflow`, compose.yaml's MLflow server) the dependencies plus the full
 #                 MLflow of the same version, so client and server always match;
 #   runtime       (the default target, last) the service: the same Python with the builder's
 #                 environment copied in, no compilers, a non-root user.
+# Every environment is slimmed as it is built (docker/slim_venv.py): no test suites, headers,
+# bytecode or debug symbols of the libraries; Python writes bytecode at run time under /tmp.
 # The base image is a build argument: a deployment pulls the official slim Python image; CI,
 # where no registry is reachable, builds a stand-in from Debian's own packages and passes it
 # (.ci/image-smoke). No `# syntax=` line: it would make BuildKit fetch a frontend image.
@@ -13,33 +16,42 @@ ARG BASE_IMAGE=python:3.11.14-slim-trixie
 
 FROM ${BASE_IMAGE} AS dependencies
 
+# No bytecode written while building: the checks below import the code after it is slimmed.
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH
 
-# Compilers only for a dependency without a wheel for the target platform; they stay in this
-# stage. Debian's versions are not pinned: the pinned base image fixes the release, and a point
-# release withdraws the old versions, which would break the build.
+# binutils for strip (docker/slim_venv.py); no compilers: every dependency ships a wheel for
+# Linux on x86-64 and ARM64 (--only-binary below), so none is built from source. Debian's
+# versions are not pinned: the pinned base image fixes the release, and a point release
+# withdraws the old versions, which would break the build.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends build-essential \
+    && apt-get install -y --no-install-recommends binutils \
     && rm -rf /var/lib/apt/lists/*
 
 RUN python -m venv /opt/venv
 WORKDIR /src
+COPY docker/slim_venv.py /usr/local/bin/triage-slim-venv
 
 # The dependencies first, in a layer of their own, so a change to the code does not reinstall them.
 COPY pyproject.toml ./
 # MLflow's client, mlflow-skinny, stands in for mlflow (same version range): the full package
-# adds the tracking server and its web UI, which only the mlflow stage needs.
+# adds the tracking server and its web UI, which only the mlflow stage needs. --no-compile:
+# bytecode is written at run time (see the runtime stage).
 COPY docker/requirements.py /usr/local/bin/triage-requirements
 RUN python /usr/local/bin/triage-requirements pyproject.toml > /tmp/requirements.txt \
-    && pip install --no-cache-dir -r /tmp/requirements.txt
+    && pip install --no-cache-dir --no-compile --only-binary=:all: -r /tmp/requirements.txt \
+    && python /usr/local/bin/triage-slim-venv /opt/venv \
+    && python -c "import numpy, scipy.linalg, pyarrow.parquet, onnxruntime, tokenizers, llvmlite.binding" \
+    && python -c "import holidays; holidays.country_holidays('GB', subdiv='ENG', years=2026)"
 
 # Then the project itself (.dockerignore lets in only the packages, pyproject.toml and README.md).
 FROM dependencies AS builder
 COPY . .
-RUN pip install --no-cache-dir --no-deps . \
+RUN pip install --no-cache-dir --no-compile --no-deps . \
+    && pip uninstall --yes --quiet setuptools pip \
     && triage --help > /dev/null
 
 
@@ -47,11 +59,15 @@ RUN pip install --no-cache-dir --no-deps . \
 # service's client has, so the two always match, and psycopg for its PostgreSQL store. From the
 # dependencies, not the builder: a change to the project's code does not rebuild it.
 FROM dependencies AS mlflow-builder
-RUN pip install --no-cache-dir "mlflow==$(python -c 'import importlib.metadata as m; print(m.version("mlflow-skinny"))')"
+RUN pip install --no-cache-dir --no-compile --only-binary=:all: \
+        "mlflow==$(python -c 'import importlib.metadata as m; print(m.version("mlflow-skinny"))')" \
+    && pip uninstall --yes --quiet setuptools pip \
+    && python /usr/local/bin/triage-slim-venv /opt/venv \
+    && mlflow --version
 
 FROM ${BASE_IMAGE} AS mlflow
 ENV PATH=/opt/venv/bin:$PATH \
-    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONPYCACHEPREFIX=/tmp/pycache \
     PYTHONUNBUFFERED=1 \
     MPLCONFIGDIR=/tmp/matplotlib
 RUN groupadd --system --gid 10001 triage \
@@ -77,8 +93,10 @@ LABEL org.opencontainers.image.title="triage" \
 # no servers are configured, generated data. Production points TRIAGE_DATABASE_URL at PostgreSQL
 # and TRIAGE_MLFLOW_TRACKING_URI at an MLflow server (compose.yaml). The image defaults to
 # production, so it refuses to start without a real TRIAGE_SECRET_KEY.
+# The image ships no bytecode (docker/slim_venv.py): each container compiles the modules it
+# imports once, into /tmp (writable, a tmpfs in compose.yaml), never into the read-only code.
 ENV PATH=/opt/venv/bin:$PATH \
-    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONPYCACHEPREFIX=/tmp/pycache \
     PYTHONUNBUFFERED=1 \
     MPLBACKEND=Agg \
     MPLCONFIGDIR=/tmp/matplotlib \

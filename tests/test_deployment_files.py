@@ -34,6 +34,7 @@ COMPOSE = ROOT / "compose.yaml"
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 HEALTHCHECK = ROOT / "docker" / "healthcheck.py"
 REQUIREMENTS = ROOT / "docker" / "requirements.py"
+SLIM_VENV = ROOT / "docker" / "slim_venv.py"
 REQUIRED = re.compile(r"^\$\{(?P<name>[A-Z_]+):\?[^}]+\}$")  # ${NAME:?message}: no default
 
 
@@ -151,6 +152,79 @@ def test_requirements_swap_mlflow_for_its_client_under_the_same_constraint(capsy
     ]
 
 
+def load_slim_venv():
+    spec = importlib.util.spec_from_file_location("triage_slim_venv", SLIM_VENV)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def elf64(*segments: tuple[int, int]) -> bytes:
+    """A little-endian ELF64 header and program headers: PT_LOAD (offset, vaddr) segments."""
+    header = bytearray(64)
+    header[:6] = b"\x7fELF\x02\x01"
+    header[0x20:0x28] = (64).to_bytes(8, "little")  # e_phoff
+    header[0x36:0x38] = (56).to_bytes(2, "little")  # e_phentsize
+    header[0x38:0x3A] = len(segments).to_bytes(2, "little")  # e_phnum
+    table = b"".join(
+        (1).to_bytes(4, "little")
+        + bytes(4)
+        + offset.to_bytes(8, "little")
+        + vaddr.to_bytes(8, "little")
+        + bytes(32)
+        for offset, vaddr in segments
+    )
+    return bytes(header) + table
+
+
+def test_slimming_keeps_a_library_whose_segments_stripping_would_misalign():
+    slim = load_slim_venv()
+    built = slim.load_offsets(elf64((0, 0), (0x288800, 0x289800)))
+    stripped = slim.load_offsets(elf64((0, 0), (0x1621098, 0x166B000)))
+    assert built == [0, 0x1000] and stripped == [0, 0x166B000 - 0x1621098]
+    assert slim.aligned_pages(built) == {4096}
+    assert not slim.aligned_pages(built) <= slim.aligned_pages(stripped)  # so it is kept
+    assert slim.load_offsets(b"#!/bin/sh\n" + bytes(64)) is None
+
+
+def test_slimming_removes_test_suites_sources_and_bytecode_and_keeps_the_code(tmp_path):
+    site = tmp_path / "lib" / "python3.11" / "site-packages"
+    files = {
+        "pandas/__init__.py": "kept",
+        "pandas/tests/test_frame.py": "gone",
+        "pandas/_testing/__init__.py": "kept",
+        "numpy/testing/__init__.py": "kept",
+        "numpy/_core/include/numpy/ndarraytypes.h": "gone",
+        "pandas/__pycache__/__init__.cpython-311.pyc": "gone",
+        "pyarrow/lib.pyx": "gone",
+        "pyarrow/libarrow_flight.so.2600": "gone",
+        "pyarrow/libarrow.so.2600": "kept",
+        "jinja2/tests.py": "kept",
+        "pandas/__init__.pyi": "gone",
+        "onnxruntime/transformers/optimizer.py": "gone",
+        "hf_xet/__init__.py": "gone",
+        "holidays/locale/en_GB/LC_MESSAGES/GB.mo": "kept",
+        "holidays/locale/uk/LC_MESSAGES/GB.mo": "gone",
+    }
+    for name, fate in files.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(fate)
+    library = "x" * 70_000
+    for name in ("numpy.libs/libgfortran.so.5", "scipy.libs/libgfortran.so.5"):
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(library)
+    assert load_slim_venv().main([str(tmp_path)]) == 0
+    left = {str(p.relative_to(site)) for p in site.rglob("*") if p.is_file()}
+    kept = {name for name, fate in files.items() if fate == "kept"}
+    assert left == kept | {"numpy.libs/libgfortran.so.5", "scipy.libs/libgfortran.so.5"}
+    assert not (site / "numpy" / "_core" / "include").exists()
+    numpy_copy, scipy_copy = (
+        site / "numpy.libs/libgfortran.so.5",
+        site / "scipy.libs/libgfortran.so.5",
+    )
+    assert numpy_copy.samefile(scipy_copy) and scipy_copy.read_text() == library
+
+
 def test_the_runtime_stage_copies_the_environment_and_installs_no_compilers():
     runtime = stages()[-1]
     copies = [rest for keyword, rest in runtime if keyword == "COPY"]
@@ -174,7 +248,35 @@ def test_triage_home_is_a_volume_in_production_mode():
     assert env["TRIAGE_HOME"] == "/var/lib/triage"
     assert any(env["TRIAGE_HOME"] in v for v in volumes), volumes
     assert env["TRIAGE_ENVIRONMENT"] == "production"
-    assert env["PYTHONDONTWRITEBYTECODE"] == env["PYTHONUNBUFFERED"] == "1"
+    assert env["PYTHONUNBUFFERED"] == "1"
+
+
+def test_bytecode_is_written_under_tmp_never_beside_the_code():
+    # The image ships none (docker/slim_venv.py); Python writes it to a writable cache instead.
+    for name in ("runtime", "mlflow"):
+        stage = dict(zip(stage_names(), stages(), strict=True))[name]
+        env = dict(
+            item.split("=", 1)
+            for keyword, rest in stage
+            if keyword == "ENV"
+            for item in shlex.split(rest)
+        )
+        assert env["PYTHONPYCACHEPREFIX"].startswith("/tmp/"), name
+        assert "PYTHONDONTWRITEBYTECODE" not in env, name
+
+
+def test_every_environment_is_slimmed_after_its_install():
+    by_name = dict(zip(stage_names(), stages(), strict=True))
+    for name in ("dependencies", "mlflow-builder"):
+        runs = [
+            rest for keyword, rest in by_name[name] if keyword == "RUN" and "pip install" in rest
+        ]
+        assert runs, name
+        assert all(
+            run.rstrip().find("triage-slim-venv /opt/venv") > run.find("pip install")
+            for run in runs
+        ), name
+        assert all("--no-compile" in run for run in runs), name
 
 
 def test_the_healthcheck_entrypoint_and_port_are_the_documented_ones():
@@ -187,6 +289,7 @@ def test_the_healthcheck_entrypoint_and_port_are_the_documented_ones():
     assert "--chmod=0755 docker/entrypoint.sh /usr/local/bin/triage-entrypoint" in copies
     assert "--chmod=0755 docker/healthcheck.py /usr/local/bin/triage-healthcheck" in copies
     assert "docker/requirements.py" not in " ".join(copies), "a build-time script only"
+    assert "docker/slim_venv.py" not in " ".join(copies), "a build-time script only"
 
 
 def test_installs_keep_no_caches():
