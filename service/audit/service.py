@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.audit.chain import canonical_json, entry_hash
 from service.audit.tables import GENESIS_HASH, AuditEvent, AuditHead
-from service.db import Database, utcnow
-from service.unit_of_work import in_session
+from service.db import utcnow
 
 
 class Caller(Protocol):
@@ -161,18 +160,11 @@ def _broken(event: AuditEvent, reason: str, checked: int) -> VerifyResult:
     )
 
 
-def record_champion_change(db: Database, event: dict[str, Any], *, by: Caller) -> None:
-    """Append a change of champion (promotion, rollback, retraining) as its own unit of work.
-
-    For callers outside a request (the CLI, the model watch); :func:`champion_changed` is the
-    work itself.
-    """
-    in_session(db, champion_changed, event, by=by)
-
-
 def champion_changed(session: Session, event: dict[str, Any], *, by: Caller) -> None:
-    """Append a change of champion to the chain (no commit)."""
-    details = {k: event.get(k) for k in ("action", "previous", "reason", "forced")}
+    """Append a change of champion to the chain, with the model file's SHA-256 and the gates
+    the service's trust record holds (no commit; ``service.model_trust`` records both)."""
+    keys = ("action", "previous", "reason", "forced", "run_id", "gates", "artifact_sha256")
+    details = {k: event.get(k) for k in keys}
     append(
         session,
         by,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from trust_records import trust_champion
 
 from config.settings import Settings
 from service.app import create_app
@@ -63,6 +64,7 @@ def server(champion_home, tmp_path, chromium) -> Iterator[tuple[str, dict[str, s
     import uvicorn
 
     settings = Settings(home=champion_home, database_url=f"sqlite:///{tmp_path / 'ui.db'}")
+    trust_champion(settings)
     app = create_app(settings)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
