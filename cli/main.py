@@ -74,6 +74,7 @@ app.add_typer(users_app, name="users")
 
 audit_app = typer.Typer(help="The service's tamper-evident audit trail.", no_args_is_help=True)
 audit_app.command("verify")(service_cmd.audit_verify)
+audit_app.command("head")(service_cmd.audit_head)
 app.add_typer(audit_app, name="audit")
 
 
