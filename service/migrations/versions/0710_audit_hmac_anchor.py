@@ -73,6 +73,8 @@ def upgrade() -> None:
             updates.append({"s": row.seq, "p": new_prev, "h": new_hash})
             old_prev, new_prev, seq = row.hash, new_hash, row.seq
         _rewrite(bind, events, updates)
+    if bind.dialect.name == "postgresql":
+        _append_only(bind)
     if seq == 0:
         return  # an empty chain: nothing to re-anchor
     stored = bind.execute(sa.select(head.c.seq, head.c.hash).where(head.c.id == 1)).one()
@@ -93,8 +95,6 @@ def upgrade() -> None:
     entry["hash"] = entry_hash(key, **entry)
     bind.execute(events.insert(), [entry])
     bind.execute(head.update().where(head.c.id == 1).values(seq=seq + 1, hash=entry["hash"]))
-    if bind.dialect.name == "postgresql":
-        _append_only(bind)
 
 
 def _rewrite(bind: sa.Connection, events: sa.TableClause, updates: list[dict]) -> None:
