@@ -109,14 +109,16 @@ def _rewrite(bind: sa.Connection, events: sa.TableClause, updates: list[dict]) -
 
 def _append_only(bind: sa.Connection) -> None:
     """Take UPDATE, DELETE and TRUNCATE on the entries from every role but their owner."""
-    grantees = bind.execute(
-        sa.text(
-            "SELECT DISTINCT grantee FROM information_schema.role_table_grants "
-            "WHERE table_name = 'audit_events' AND privilege_type IN ('UPDATE', 'DELETE', "
-            "'TRUNCATE') AND grantee <> (SELECT tableowner FROM pg_tables "
-            "WHERE tablename = 'audit_events' AND schemaname = current_schema())"
-        )
-    ).scalars()
+    grantees: list[str] = list(
+        bind.execute(
+            sa.text(
+                "SELECT DISTINCT grantee FROM information_schema.role_table_grants "
+                "WHERE table_name = 'audit_events' AND privilege_type IN ('UPDATE', 'DELETE', "
+                "'TRUNCATE') AND grantee <> (SELECT tableowner FROM pg_tables "
+                "WHERE tablename = 'audit_events' AND schemaname = current_schema())"
+            )
+        ).scalars()
+    )
     for grantee in grantees:
         op.execute(f'REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM "{grantee}"')
 
