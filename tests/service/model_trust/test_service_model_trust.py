@@ -96,14 +96,14 @@ def test_a_model_file_changed_after_promotion_is_refused_and_never_unpickled(
             assert refresh_champion(app) is False
             assert refresh_champion(app) is False  # polled again: logged once
         assert client.get("/health").json()["model"]["version"] == "1"  # the old one serves
+        refused = [e for e in trail(app) if e.action == "model.refused"]
+        assert [e.entity_id for e in refused] == [f"{home.model_name}:2"]
+        with app.state.db.read() as session:  # while the app's database is open
+            assert verify(session).ok
     assert not marker.exists(), "the changed model file was unpickled"
     expected = CHANGED.format(model=home.model_name, version="2")
     refusals = [r.getMessage() for r in caplog.records if "not loading" in r.getMessage()]
     assert refusals == [f"not loading the champion (keeping version 1): {expected}"]
-    refused = [e for e in trail(app) if e.action == "model.refused"]
-    assert [e.entity_id for e in refused] == [f"{home.model_name}:2"]
-    with app.state.db.read() as session:
-        assert verify(session).ok
 
 
 def test_an_unrecorded_champion_is_refused(home, tmp_path, started):
@@ -136,12 +136,12 @@ def test_a_forced_promotion_with_a_reason_loads(home, tmp_path, started):
         assert forced.exit_code == 0, forced.output
         assert refresh_champion(app) is True
         assert client.get("/health").json()["model"]["version"] == "2"
-    with app.state.db.read() as session:
-        record = session.get(ModelTrust, (home.model_name, "2"))
-        assert record.forced and not record.gates_passed
-        assert record.reason.startswith("urgent fix agreed by the DPO")
-        assert record.sha256 == registry.fetch_artifact(home, version="2").sha256
-    changed = [e for e in trail(app) if e.action == "model.champion_changed"]
+        with app.state.db.read() as session:  # while the app's database is open
+            record = session.get(ModelTrust, (home.model_name, "2"))
+        changed = [e for e in trail(app) if e.action == "model.champion_changed"]
+    assert record.forced and not record.gates_passed
+    assert record.reason.startswith("urgent fix agreed by the DPO")
+    assert record.sha256 == registry.fetch_artifact(home, version="2").sha256
     assert changed[-1].entity_id == f"{home.model_name}:2"
     assert record.sha256 in changed[-1].details and '"forced":true' in changed[-1].details
 
