@@ -87,6 +87,9 @@ def setup_home(home: Path, env: dict[str, str], plan: Plan, log: Path) -> str:
     """A champion in ``home`` (trained once) and a new duty worker's token."""
     home.mkdir(parents=True, exist_ok=True)
     triage(["quickstart", "--rows", str(plan.train_rows)], env, log)
+    # A champion reused from an earlier run may be new to this run's database: record it, or
+    # the server would refuse to load it (SECURITY.md, "Trusted models").
+    triage(["models", "trust"], env, log)
     name = f"bench-{datetime.now(UTC):%Y%m%d%H%M%S}-{os.getpid()}"
     token = triage(["users", "add", name, "--role", "duty_worker"], env, log).strip().splitlines()
     if not token:

@@ -58,6 +58,7 @@ models_app.command("list")(models_cmd.list_models)
 models_app.command("promote")(models_cmd.promote)
 models_app.command("rollback")(models_cmd.rollback)
 models_app.command("history")(models_cmd.history)
+models_app.command("trust")(models_cmd.trust)
 app.add_typer(models_app, name="models")
 app.command("serve")(service_cmd.serve)
 app.command("export")(outcomes_cmd.export)
@@ -73,6 +74,7 @@ app.add_typer(users_app, name="users")
 
 audit_app = typer.Typer(help="The service's tamper-evident audit trail.", no_args_is_help=True)
 audit_app.command("verify")(service_cmd.audit_verify)
+audit_app.command("head")(service_cmd.audit_head)
 app.add_typer(audit_app, name="audit")
 
 

@@ -22,12 +22,15 @@ def train(
     linear_only: bool = typer.Option(False, "--linear-only", help="Skip the tree candidates."),
 ) -> None:
     """Train, evaluate, log to MLflow and register a version; `champion` only if gates pass."""
+    from cli.models_cmd import audit_hook
     from config import get_settings
     from training.pipeline import train_file
 
     settings = get_settings()
     families: tuple[Family, ...] = ("linear",) if linear_only else ("linear", "tree")
-    result = train_file(data, settings, families=families, progress=_progress())
+    result = train_file(
+        data, settings, families=families, progress=_progress(), on_promotion=audit_hook()
+    )
     m = result.evaluation.metrics
     typer.echo(
         f"Registered {settings.model_name} version {result.version} "

@@ -45,7 +45,7 @@ def retrain(
     families: tuple[Family, ...] = ("linear",) if linear_only else ("linear", "tree")
     try:
         result = retrain_file(
-            data, settings, families=families, progress=_progress(), on_promotion=_audit_hook()
+            data, settings, families=families, progress=_progress(), on_promotion=audit_hook()
         )
     except ValueError as error:
         typer.echo(f"Error: could not train a challenger on {data}: {error}", err=True)
@@ -134,7 +134,7 @@ def promote(
 
     try:
         event = promote_version(
-            get_settings(), version, force=force, reason=reason, on_promotion=_audit_hook()
+            get_settings(), version, force=force, reason=reason, on_promotion=audit_hook()
         )
     except PromotionError as error:
         typer.echo(f"Refused: {error}", err=True)
@@ -154,7 +154,7 @@ def rollback(
     from training.promotion import rollback as rollback_champion
 
     try:
-        event = rollback_champion(get_settings(), reason=reason, on_promotion=_audit_hook())
+        event = rollback_champion(get_settings(), reason=reason, on_promotion=audit_hook())
     except PromotionError as error:
         typer.echo(f"Refused: {error}", err=True)
         raise typer.Exit(1) from error
@@ -181,10 +181,36 @@ def history(
         typer.echo(f"{e['at']}  {e['action']:<10} {change}: {e['reason']}")
 
 
-def _audit_hook():
-    """A promotion hook that logs the change and appends it to the service's audit trail."""
+def trust(
+    force: bool = typer.Option(
+        False, "--force", help="Record it even though a gate failed (needs --reason)."
+    ),
+    reason: str = typer.Option(None, "--reason", help="Why; recorded in the audit trail."),
+) -> None:
+    """Record the current champion in the service database so the service will load it.
+
+    For a champion promoted before the service recorded champions (an upgrade): its model
+    file's SHA-256 and its gates as the registry holds them now. Promotions record themselves.
+    """
+    from config import get_settings
+    from service.model_trust.service import UntrustedModel, trust_event
+
+    try:
+        event = trust_event(get_settings(), force=force, reason=reason)
+    except UntrustedModel as error:
+        typer.echo(f"Refused: {error}", err=True)
+        raise typer.Exit(1) from error
+    audit_hook()(event)
+    typer.echo(
+        f"Recorded version {event['version']} (model file SHA-256 {event['artifact_sha256']})."
+    )
+
+
+def audit_hook():
+    """A promotion hook that logs the change, records the champion's model-file hash and gates
+    in the service database and appends the change to its audit trail (exit 1 if refused)."""
     from cli.service_cmd import _cli_caller, _open
-    from service.audit.service import record_champion_change
+    from service.model_trust.service import UntrustedModel, record_champion_change
     from training.promotion import log_promotion
 
     def hook(event):
@@ -192,6 +218,9 @@ def _audit_hook():
         db = _open()
         try:
             record_champion_change(db, dict(event), by=_cli_caller())
+        except UntrustedModel as error:
+            typer.echo(f"Refused by the service database: {error}", err=True)
+            raise typer.Exit(1) from error
         finally:
             db.dispose()
 

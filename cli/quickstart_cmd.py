@@ -13,6 +13,7 @@ def quickstart(
     seed: int = typer.Option(QUICKSTART_SEED, "--seed", help="Seed of the synthetic extract."),
 ) -> None:
     """Generate a synthetic extract and train a default champion, unless one exists."""
+    from cli.models_cmd import audit_hook
     from config import get_settings
     from data.io import write_contacts
     from data.synthetic import GeneratorConfig, generate
@@ -23,6 +24,12 @@ def quickstart(
     try:
         loaded = load_champion(settings)
         typer.echo(f"Champion already registered: {loaded.name} version {loaded.version}.")
+        if not _recorded(settings, loaded.version):
+            typer.echo(
+                "The service database has no trust record of it, so the service will not load "
+                "it: check it, then run `triage models trust`.",
+                err=True,
+            )
         return
     except NoChampionError:
         pass
@@ -32,12 +39,25 @@ def quickstart(
         write_contacts(generate(GeneratorConfig(rows=rows, seed=seed)), path)
     typer.echo("Training a default model (a minute or two) ...")
     log = _console_log()
-    result = train_file(path, settings, progress=log)
+    result = train_file(path, settings, progress=log, on_promotion=audit_hook())
     if not result.champion:
         failed = ", ".join(g.name for g in result.gates if not g.passed)
         typer.echo(f"The default model failed its gates ({failed}); see `triage train`.", err=True)
         raise typer.Exit(1)
     typer.echo(f"Champion: {settings.model_name} version {result.version}.")
+
+
+def _recorded(settings, version: str) -> bool:
+    """Whether the service database holds the trust record of ``version``."""
+    from cli.service_cmd import _open
+    from service.model_trust.tables import ModelTrust
+
+    db = _open(settings)
+    try:
+        with db.read() as session:
+            return session.get(ModelTrust, (settings.model_name, version)) is not None
+    finally:
+        db.dispose()
 
 
 def _console_log():

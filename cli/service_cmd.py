@@ -1,4 +1,4 @@
-"""`triage serve`, `triage users ...` and `triage audit verify`: the service and its database.
+"""`triage serve`, `triage users ...` and `triage audit verify|head`: the service and its database.
 
 Every command that opens the database first brings its schema up to date, so a fresh
 ``TRIAGE_HOME`` needs no setup step. Heavy imports happen inside the commands.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
@@ -123,20 +124,59 @@ def users_revoke(
     typer.echo(f"Revoked {user.name} ({user.role}).")
 
 
-def audit_verify() -> None:
-    """Check the audit chain; exit 1 naming the first altered or missing entry."""
+def audit_verify(
+    head: Path = typer.Option(
+        None,
+        "--head",
+        exists=True,
+        dir_okay=False,
+        help="A head file from `triage audit head`: the chain must still hold it.",
+    ),
+) -> None:
+    """Check the audit chain (HMAC), its head against a kept head file, and that every stored
+    note and contact body still matches its audited fingerprint; exit 1 naming what fails."""
+    import json
+
+    from service.audit import anchor, stored_text
     from service.audit.service import verify
 
     db = _open()
     try:
         with db.read() as session:
             result = verify(session)
+            problems = [] if result.ok else [result.describe()]
+            if head is not None:
+                kept = json.loads(head.read_text(encoding="utf-8"))
+                if (problem := anchor.head_problem(session, kept)) is not None:
+                    problems.append(f"head file {head.name}: {problem}")
+            problems += stored_text.problems(session)
     finally:
         db.dispose()
-    if not result.ok:
-        typer.echo(result.describe(), err=True)
+    if problems:
+        for problem in problems:
+            typer.echo(problem, err=True)
         raise typer.Exit(1)
-    typer.echo(result.describe())
+    anchored = f"; the chain holds the head file's entry {kept['seq']}" if head else ""
+    typer.echo(f"{result.describe()}{anchored}; every stored note and body matches the trail")
+
+
+def audit_head(
+    out: Path = typer.Option(..., "--out", dir_okay=False, help="Where to write the head (JSON)."),
+) -> None:
+    """Write the audit chain's signed head (sequence, hash, time) to keep outside the database."""
+    import json
+
+    from service.audit.anchor import head_record
+
+    db = _open()
+    try:
+        with db.read() as session:
+            record = head_record(session)
+    finally:
+        db.dispose()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    typer.echo(f"Wrote the head (entry {record['seq']}, {record['at']}) to {out}.")
 
 
 def _open(settings: Settings | None = None) -> Database:

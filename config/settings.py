@@ -124,6 +124,12 @@ class Settings(BaseSettings):
     )
     session_hours: float = Field(8.0, gt=0, le=24, description="How long a page sign-in lasts.")
 
+    # The audit trail (SECURITY.md, "The audit anchor"): keys the chain's HMAC. Kept outside the
+    # database it protects; unset in development, a fixed public key.
+    audit_key: SecretStr | None = Field(
+        None, description="Keys the audit chain's HMAC; required outside development."
+    )
+
     # Imports (`triage data import-cin`): keys the pseudonyms of imported records.
     pseudonym_key: SecretStr | None = Field(
         None, description="Keys imported records' pseudonyms (HMAC); required outside development."
@@ -218,6 +224,9 @@ def insecure_settings(settings: Settings) -> list[str]:
     if settings.environment == "development":
         return []
     problems = _secret_key_problems(settings.secret_key)
+    problems += _secret_key_problems(
+        settings.audit_key, name="TRIAGE_AUDIT_KEY", development=DEVELOPMENT_AUDIT_KEY
+    )
     for name, url in (
         ("TRIAGE_DATABASE_URL", settings.database_url),
         ("TRIAGE_MLFLOW_TRACKING_URI", settings.mlflow_tracking_uri),
@@ -239,16 +248,41 @@ def refuse_insecure(settings: Settings) -> None:
         raise InsecureSettings(f"Refusing to start ({where}): " + " ".join(problems))
 
 
-def _secret_key_problems(key: SecretStr | None) -> list[str]:
+# The audit chain's key when TRIAGE_AUDIT_KEY is unset in development: public, so never trusted.
+DEVELOPMENT_AUDIT_KEY = "triage-development-audit-key: public, for laptops only"
+
+
+def audit_key(settings: Settings) -> bytes:
+    """The audit chain's HMAC key: TRIAGE_AUDIT_KEY, or the public development key in
+    development; outside development an unset or weak key raises :class:`InsecureSettings`."""
+    value = settings.audit_key.get_secret_value() if settings.audit_key else ""
+    if settings.environment == "development":
+        return (value.strip() or DEVELOPMENT_AUDIT_KEY).encode()
+    problems = _secret_key_problems(
+        settings.audit_key, name="TRIAGE_AUDIT_KEY", development=DEVELOPMENT_AUDIT_KEY
+    )
+    if problems:
+        raise InsecureSettings(
+            f"Refusing to open the audit trail (TRIAGE_ENVIRONMENT={settings.environment}): "
+            + " ".join(problems)
+        )
+    return value.encode()
+
+
+def _secret_key_problems(
+    key: SecretStr | None, *, name: str = "TRIAGE_SECRET_KEY", development: str | None = None
+) -> list[str]:
     generate = "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
     if key is None or not key.get_secret_value().strip():
-        return [f"TRIAGE_SECRET_KEY is unset: {generate}."]
+        return [f"{name} is unset: {generate}."]
     value = key.get_secret_value()
     letters = "".join(c for c in value.lower() if c.isalnum())
+    if value == development:
+        return [f"{name} is the public development key: {generate}."]
     if any(word in letters for word in PLACEHOLDER_WORDS) or letters in WEAK_PASSWORDS:
-        return [f"TRIAGE_SECRET_KEY is a placeholder from an example: {generate}."]
+        return [f"{name} is a placeholder from an example: {generate}."]
     if len(value) < MIN_SECRET_CHARS or len(set(value)) < 10:
-        return [f"TRIAGE_SECRET_KEY is too short or repetitive (< {MIN_SECRET_CHARS}): {generate}."]
+        return [f"{name} is too short or repetitive (< {MIN_SECRET_CHARS}): {generate}."]
     return []
 
 

@@ -129,9 +129,25 @@ def log_model(
         )
 
 
-def load_version(settings: Settings, *, version: str | None = None) -> LoadedModel:
-    """Load a version of the settings' model (default: the ``champion``)."""
-    import joblib
+@dataclass(frozen=True)
+class ModelArtifact:
+    """A version's model file as bytes, not yet unpickled: hash it before :func:`load_artifact`."""
+
+    name: str
+    version: str
+    run_id: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 of the file's bytes (hex)."""
+        import hashlib
+
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def fetch_artifact(settings: Settings, *, version: str | None = None) -> ModelArtifact:
+    """Read a version's model file (default: the ``champion``'s) as bytes, without loading it."""
     import mlflow
 
     found = _find(_client(settings), settings, version)
@@ -139,9 +155,28 @@ def load_version(settings: Settings, *, version: str | None = None) -> LoadedMod
         artifact_uri=f"models:/{settings.model_name}/{found.version}"
     )
     model_file = next(Path(local).rglob(MODEL_ARTIFACT))
-    return LoadedModel(
-        settings.model_name, str(found.version), found.run_id, joblib.load(model_file)
+    return ModelArtifact(
+        settings.model_name, str(found.version), found.run_id, model_file.read_bytes()
     )
+
+
+def load_artifact(artifact: ModelArtifact) -> LoadedModel:
+    """Unpickle the very bytes that were fetched (and, in the service, hashed and checked)."""
+    import io
+
+    import joblib
+
+    model = joblib.load(io.BytesIO(artifact.data))
+    return LoadedModel(artifact.name, artifact.version, artifact.run_id, model)
+
+
+def load_version(settings: Settings, *, version: str | None = None) -> LoadedModel:
+    """Load a version of the settings' model (default: the ``champion``) without a trust check.
+
+    For the command line (scoring, evaluation, monitoring); the service loads only through
+    ``service.model_trust``.
+    """
+    return load_artifact(fetch_artifact(settings, version=version))
 
 
 def champion_version(settings: Settings) -> str | None:

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings, get_settings, refuse_insecure
 from data.workdays import SystemClock
-from models.registry import LoadedModel, NoChampionError
+from models.registry import LoadedModel
 from service.db import Database
 from service.reports.refresh import Refresher
 
@@ -124,7 +124,7 @@ def _lifespan(settings: Settings, champion: LoadedModel | None, long_running: bo
             upgrade_engine(db.engine)
             app.state.settings = settings
             app.state.db = db
-            app.state.champion = champion or load_champion_or_none(settings)
+            app.state.champion = champion or load_champion_or_none(settings, db)
             tasks = [asyncio.create_task(checkpoints(db))] if db.is_sqlite else []
             if settings.model_poll_seconds > 0:
                 tasks.append(asyncio.create_task(watch_champion(app, settings.model_poll_seconds)))
@@ -155,14 +155,22 @@ async def checkpoints(db: Database) -> None:
             logger.warning("WAL checkpoint failed: %s", type(error).__name__)
 
 
-def load_champion_or_none(settings: Settings) -> LoadedModel | None:
-    """The registry's champion, or None (logged) when there is none yet."""
-    from models.registry import load_champion
+def load_champion_or_none(settings: Settings, db: Database) -> LoadedModel | None:
+    """The registry's champion if the service database trusts it, or None (logged) when there
+    is none or it is refused (``service.model_trust``)."""
+    from models.registry import champion_version
+    from service.model_trust.service import UntrustedModel, load_trusted
 
+    version = champion_version(settings)
+    if version is None:
+        logger.warning(
+            "starting without a model: %s has no champion yet (`triage train`)", settings.model_name
+        )
+        return None
     try:
-        loaded = load_champion(settings)
-    except NoChampionError as error:
-        logger.warning("starting without a model: %s", error)
+        loaded = load_trusted(db, settings, version)
+    except UntrustedModel as refused:
+        logger.warning("starting without a model: %s", refused)
         return None
     logger.info("loaded %s version %s (run %s)", loaded.name, loaded.version, loaded.run_id)
     return loaded

@@ -143,17 +143,30 @@ def open_database(settings: Settings, *, background_checkpoints: bool = False) -
     )
 
 
+# The execution option under which every connection carries the audit chain's HMAC key.
+AUDIT_KEY_OPTION = "triage_audit_key"
+
+
 def create_engine_for(settings: Settings, *, background_checkpoints: bool = False) -> Engine:
-    """An engine for ``settings.database_uri``: SQLite tuned for concurrency, or a pool."""
+    """An engine for ``settings.database_uri``: SQLite tuned for concurrency, or a pool.
+
+    Every connection carries the audit chain's key as the execution option
+    :data:`AUDIT_KEY_OPTION`, so whoever appends to the chain in any transaction keys its HMAC
+    with it, and the key itself is never stored in the database.
+    """
+    from config.settings import audit_key
+
+    key = {AUDIT_KEY_OPTION: audit_key(settings)}
     url = make_url(settings.database_uri)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, settings, background_checkpoints)
+        return _sqlite_engine(url, settings, background_checkpoints, key)
     return create_engine(
         url,
         pool_pre_ping=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         hide_parameters=True,  # values may be narrative or notes: never in error messages
+        execution_options=key,
     )
 
 
@@ -176,7 +189,9 @@ def _enable_wal(cursor: Any, timeout: float) -> None:
             time.sleep(0.05)
 
 
-def _sqlite_engine(url: URL, settings: Settings, background_checkpoints: bool) -> Engine:
+def _sqlite_engine(
+    url: URL, settings: Settings, background_checkpoints: bool, options: dict[str, Any]
+) -> Engine:
     database = url.database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -187,6 +202,7 @@ def _sqlite_engine(url: URL, settings: Settings, background_checkpoints: bool) -
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         hide_parameters=True,
+        execution_options=options,
     )
 
     @event.listens_for(engine, "connect")

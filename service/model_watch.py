@@ -18,31 +18,50 @@ logger = logging.getLogger("triage.service")
 
 
 def refresh_champion(app: FastAPI) -> bool:
-    """Load and swap in the registry's champion if it changed; True when it did."""
-    from models.registry import champion_version, load_version
-    from service.audit import service as audit
-    from service.auth.schemas import Caller, Role
+    """Load and swap in the registry's champion if it changed and is trusted; True when it did.
+
+    A champion the service database did not record (``service.model_trust``) is refused: the
+    old one keeps serving, and the refusal is logged and audited once per version and reason.
+    """
+    from models.registry import champion_version
+    from service.model_trust.service import UntrustedModel, load_trusted
 
     settings = app.state.settings
     current = app.state.champion
     version = champion_version(settings)
     if version is None or (current is not None and current.version == version):
         return False
-    loaded = load_version(settings, version=version)
+    try:
+        loaded = load_trusted(app.state.db, settings, version)
+    except UntrustedModel as refused:
+        _refused(app, version, str(refused))
+        return False
     app.state.champion = loaded
     logger.info("now serving %s version %s (run %s)", loaded.name, loaded.version, loaded.run_id)
-    with app.state.db.write.begin() as session:  # this task's unit of work
-        details = {"previous": current.version if current else None, "run_id": loaded.run_id}
-        audit.append(
-            session,
-            Caller("service", Role.ADMIN),
-            "model.loaded",
-            "model",
-            f"{loaded.name}:{loaded.version}",
-            details,
-            model_version=loaded.version,
-        )
+    details = {"previous": current.version if current else None, "run_id": loaded.run_id}
+    _audit(app, "model.loaded", f"{loaded.name}:{loaded.version}", details, loaded.version)
     return True
+
+
+def _refused(app: FastAPI, version: str, reason: str) -> None:
+    """Log and audit a refused champion, once per version and reason (the watch polls)."""
+    if getattr(app.state, "model_refused", None) == (version, reason):
+        return
+    app.state.model_refused = (version, reason)
+    current = app.state.champion
+    kept = current.version if current is not None else "none"
+    logger.warning("not loading the champion (keeping version %s): %s", kept, reason)
+    name = app.state.settings.model_name
+    _audit(app, "model.refused", f"{name}:{version}", {"kept": kept, "reason": reason}, version)
+
+
+def _audit(app: FastAPI, action: str, entity_id: str, details: dict, version: str) -> None:
+    from service.audit import service as audit
+    from service.auth.schemas import Caller, Role
+
+    with app.state.db.write.begin() as session:  # this task's unit of work
+        by = Caller("service", Role.ADMIN)
+        audit.append(session, by, action, "model", entity_id, details, model_version=version)
 
 
 async def watch_champion(app: FastAPI, interval: float) -> None:

@@ -9,6 +9,7 @@ from service.contacts.tables import Contact, ContactRevision, StoredAssessment
 from service.db import Base
 from service.decisions.tables import DecisionRecord
 from service.inbox.tables import InboxClaim
+from service.model_trust.tables import ModelTrust
 from service.outcomes.tables import OutcomeRecord
 from service.reports.tables import StoredReport
 from service.reviews.tables import Review, ReviewFlag
@@ -23,6 +24,7 @@ __all__ = [
     "ContactRevision",
     "DecisionRecord",
     "InboxClaim",
+    "ModelTrust",
     "OutcomeRecord",
     "Review",
     "ReviewFlag",

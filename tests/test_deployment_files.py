@@ -349,7 +349,12 @@ def test_the_service_runs_in_production_with_a_secret_key_that_has_no_default(co
 
 def test_no_password_or_secret_is_written_into_compose():
     text = COMPOSE.read_text()
-    for name in ("POSTGRES_PASSWORD", "TRIAGE_SECRET_KEY"):
+    for name in (
+        "POSTGRES_PASSWORD",
+        "TRIAGE_SECRET_KEY",
+        "TRIAGE_AUDIT_KEY",
+        "TRIAGE_SERVICE_DB_PASSWORD",
+    ):
         uses = re.findall(rf"\$\{{{name}[^}}]*\}}", text)
         assert uses, name
         assert all(REQUIRED.match(use) for use in uses), uses
@@ -363,8 +368,17 @@ def test_the_service_database_is_the_db_service(compose):
     assert url.scheme == "postgresql+psycopg"
     assert url.hostname == "db" and url.port == 5432
     assert url.path.lstrip("/") == services["db"]["environment"]["POSTGRES_DB"]
-    assert url.username == services["db"]["environment"]["POSTGRES_USER"]
-    assert url.password == interpolated(services["db"]["environment"]["POSTGRES_PASSWORD"])
+    # The service connects as its own role, made by the init script; only the migrate job,
+    # which the service waits for, connects as the tables' owner.
+    assert url.username == "triage_service" != services["db"]["environment"]["POSTGRES_USER"]
+    db_env = services["db"]["environment"]
+    assert url.password == interpolated(db_env["TRIAGE_SERVICE_DB_PASSWORD"])
+    init = (ROOT / "docker" / "postgres-init.sql").read_text()
+    assert "CREATE ROLE triage_service LOGIN PASSWORD :'service_password';" in init
+    owner = urlsplit(interpolated(services["migrate"]["environment"]["TRIAGE_DATABASE_URL"]))
+    assert owner.username == db_env["POSTGRES_USER"]
+    assert owner.password == interpolated(db_env["POSTGRES_PASSWORD"])
+    assert triage["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert triage["depends_on"]["db"]["condition"] == "service_healthy"
     assert "healthcheck" in services["db"]
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -385,7 +399,7 @@ def test_mlflow_keeps_its_runs_in_its_own_database_and_answers_the_service(compo
     store = urlsplit(interpolated(mlflow["environment"]["MLFLOW_BACKEND_STORE_URI"]))
     assert store.scheme == "postgresql+psycopg"
     assert store.hostname == "db" and store.path == "/mlflow"
-    assert store.password == url_password(services["triage"]["environment"]["TRIAGE_DATABASE_URL"])
+    assert store.password == url_password(services["migrate"]["environment"]["TRIAGE_DATABASE_URL"])
     init = (ROOT / "docker" / "postgres-init.sql").read_text()
     assert "CREATE DATABASE mlflow;" in init
     mounted = [v.split(":")[0] for v in services["db"]["volumes"]]

@@ -23,6 +23,7 @@ from training.policy import Gate, judge, may_promote
 
 if TYPE_CHECKING:
     from fairness.report import Report
+    from training.promotion import PromotionHook
 
 FOLDS = 5
 Progress = Callable[[str], None]
@@ -190,8 +191,13 @@ def train_file(
     families: tuple[Family, ...] = ("linear", "tree"),
     register: bool = True,
     progress: Progress = lambda _: None,
+    on_promotion: PromotionHook | None = None,
 ) -> TrainResult:
-    """Train on a contract file, log everything to MLflow and register a version."""
+    """Train on a contract file, log everything to MLflow and register a version.
+
+    ``on_promotion`` is called with the event when the version becomes the champion (the
+    command line connects the service's audit trail and model-trust record to it).
+    """
     from data.io import read_contacts
 
     progress(f"reading {path}")
@@ -208,8 +214,14 @@ def train_file(
         "mean_surface_share": _mean_surface_share(result.model, frame, settings.seed),
     }
     if register:
+        from models import registry
+        from training.promotion import announce_registered
+
+        previous = registry.champion_version(settings)
         progress("logging to MLflow and registering")
         log_and_register(result, frame, data_info, settings)
+        if result.champion and on_promotion is not None:
+            announce_registered(settings, str(result.version), previous, on_promotion)
     return result
 
 

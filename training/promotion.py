@@ -193,6 +193,8 @@ def _announce(
         "model": settings.model_name,
         "run_id": found.run_id,
         "gates": _words(found.gates),
+        # What the service checks before it loads the version (service.model_trust).
+        "artifact_sha256": registry.fetch_artifact(settings, version=found.version).sha256,
         **{k: v for k, v in event.items() if k != "at_ms"},
     }
     on_promotion(payload)
@@ -290,6 +292,18 @@ def rollback(
     registry.set_champion(settings, target)
     event = _event("rollback", target, current, at_ms=_now_ms(), reason=reason, actor=actor)
     _save(settings, [*events, event])
+    return _announce(settings, event, on_promotion)
+
+
+def announce_registered(
+    settings: Settings, version: str, previous: str | None, on_promotion: PromotionHook
+) -> dict[str, Any]:
+    """Call the hook for a version that registration made the champion (``triage train``).
+
+    The history needs no event: it reads such versions in as ``registered`` (see above).
+    """
+    reason = "registered with every gate passed"
+    event = _event("registered", str(version), previous, at_ms=_now_ms(), reason=reason)
     return _announce(settings, event, on_promotion)
 
 

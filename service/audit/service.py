@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.audit.chain import canonical_json, entry_hash
 from service.audit.tables import GENESIS_HASH, AuditEvent, AuditHead
-from service.db import Database, utcnow
-from service.unit_of_work import in_session
+from service.db import AUDIT_KEY_OPTION, utcnow
 
 
 class Caller(Protocol):
@@ -69,9 +68,19 @@ _MOVE_HEAD = (
 _INSERT_EVENTS = AuditEvent.__table__.insert()  # type: ignore[attr-defined]
 
 
+def chain_key(session: Session | Connection) -> bytes:
+    """The chain's HMAC key, carried by the transaction's connection (``service.db``)."""
+    connection = session.connection() if isinstance(session, Session) else session
+    key = connection.get_execution_options().get(AUDIT_KEY_OPTION)
+    if not key:
+        raise RuntimeError("this connection carries no audit key: open it with open_database")
+    return key
+
+
 def append_all(session: Session | Connection, by: Caller, entries: list[Entry]) -> None:
     """Add entries in order after the chain's head (one lock for all of them), in the
     transaction of ``session`` (an ORM session or a Core connection)."""
+    key = chain_key(session)
     seq, prev_hash = session.execute(_READ_HEAD).one()
     rows, at = [], utcnow()
     for entry in entries:
@@ -88,7 +97,7 @@ def append_all(session: Session | Connection, by: Caller, entries: list[Entry]) 
             "details": canonical_json(entry.details),
             "prev_hash": prev_hash,
         }
-        prev_hash = entry_hash(**fields)
+        prev_hash = entry_hash(key, **fields)
         rows.append({**fields, "hash": prev_hash})
     session.execute(_INSERT_EVENTS, rows)
     session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
@@ -118,11 +127,12 @@ class VerifyResult:
 
 def verify(session: Session) -> VerifyResult:
     """Recompute every hash in order; report the first entry that does not fit the chain."""
+    key = chain_key(session)
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=VERIFY_BATCH)
     with closing(session.scalars(query)) as events:  # a server-side cursor on PostgreSQL
         for event in events:
-            problem = _problem(event, expected_seq, prev_hash)
+            problem = _problem(key, event, expected_seq, prev_hash)
             if problem is not None:
                 return _broken(event, problem, checked)
             expected_seq, prev_hash, checked = event.seq + 1, event.hash, checked + 1
@@ -133,12 +143,13 @@ def verify(session: Session) -> VerifyResult:
     return VerifyResult(True, checked)
 
 
-def _problem(event: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
+def _problem(key: bytes, event: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
     if event.seq != expected_seq:
         return f"expected entry {expected_seq} here (entries removed?)"
     if event.prev_hash != prev_hash:
         return "its previous hash does not match the entry before it"
     recomputed = entry_hash(
+        key,
         seq=event.seq,
         at=event.at,
         actor=event.actor,
@@ -161,18 +172,11 @@ def _broken(event: AuditEvent, reason: str, checked: int) -> VerifyResult:
     )
 
 
-def record_champion_change(db: Database, event: dict[str, Any], *, by: Caller) -> None:
-    """Append a change of champion (promotion, rollback, retraining) as its own unit of work.
-
-    For callers outside a request (the CLI, the model watch); :func:`champion_changed` is the
-    work itself.
-    """
-    in_session(db, champion_changed, event, by=by)
-
-
 def champion_changed(session: Session, event: dict[str, Any], *, by: Caller) -> None:
-    """Append a change of champion to the chain (no commit)."""
-    details = {k: event.get(k) for k in ("action", "previous", "reason", "forced")}
+    """Append a change of champion to the chain, with the model file's SHA-256 and the gates
+    the service's trust record holds (no commit; ``service.model_trust`` records both)."""
+    keys = ("action", "previous", "reason", "forced", "run_id", "gates", "artifact_sha256")
+    details = {k: event.get(k) for k in keys}
     append(
         session,
         by,

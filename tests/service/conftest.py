@@ -36,6 +36,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from postgres_cluster import SKIP_REASON, find_bin_dir, throwaway_cluster
+from trust_records import trust_champion
 
 POSTGRES_ENV = "TRIAGE_TEST_POSTGRES_URL"
 USERS = {
@@ -115,10 +116,12 @@ def database_url(backend, tmp_path, request) -> Iterator[str]:
 
 @pytest.fixture
 def settings(champion_home, database_url, monkeypatch) -> Iterator[Settings]:
-    """Settings (and environment) pointing at the shared champion and the fresh database."""
+    """Settings (and environment) pointing at the shared champion and the fresh database,
+    which holds the champion's trust record."""
     monkeypatch.setenv("TRIAGE_HOME", str(champion_home))
     monkeypatch.setenv("TRIAGE_DATABASE_URL", database_url)
     get_settings.cache_clear()
+    trust_champion(get_settings())
     yield get_settings()
     get_settings.cache_clear()
 

@@ -6,6 +6,7 @@ import shutil
 import time
 
 from fastapi.testclient import TestClient
+from trust_records import promotion_recorder, trust_champion
 
 from config.settings import Settings
 from data.io import write_contacts
@@ -20,6 +21,7 @@ def test_a_new_champion_is_served_within_seconds_without_a_restart(
     home = tmp_path / "home"
     shutil.copytree(champion_home, home)
     settings = Settings(home=home, database_url=database_url, model_poll_seconds=0.5)
+    trust_champion(settings)
     with TestClient(create_app(settings)) as client:
         headers = auth_for(client.app, "worker")
         assert client.get("/health").json()["model"]["version"] == "1"
@@ -28,7 +30,8 @@ def test_a_new_champion_is_served_within_seconds_without_a_restart(
 
         path = tmp_path / "newer.csv"
         write_contacts(generate(GeneratorConfig(rows=3_000, seed=71)), path)
-        assert train_file(path, settings, families=("linear",)).champion
+        recorded = promotion_recorder(settings)  # as `triage train` records its champion
+        assert train_file(path, settings, families=("linear",), on_promotion=recorded).champion
 
         deadline = time.monotonic() + 60
         while client.get("/health").json()["model"]["version"] != "2":

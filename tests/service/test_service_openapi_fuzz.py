@@ -25,6 +25,7 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis import GenerationMode, checks
 from schemathesis.python import asgi
+from trust_records import trust_champion
 
 from config.settings import Settings
 from data.workdays import FixedClock
@@ -63,6 +64,7 @@ def fuzzed_app(champion_home, database_url, monkeypatch) -> Iterator[Any]:
     monkeypatch.setenv("TRIAGE_RATE_LIMIT", "0")  # hundreds of requests a minute, by design
     # `?refresh=true` recomputes a report: wait for it well within the client's 10 s timeout.
     monkeypatch.setenv("TRIAGE_REPORT_REFRESH_SECONDS", "3")
+    trust_champion(Settings())
     app = create_app(Settings())
     # The day the example contacts arrive: the seeded decision is then in time.
     app.state.clock = FixedClock(date(2024, 5, 1))

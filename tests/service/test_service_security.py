@@ -23,6 +23,7 @@ from service.security import API_CSP, PAGE_CSP
 from service.ui.session import MissingSecretKey
 
 STRONG_KEY = "kXo9P2mQ_7vR4sLwT1zYbN8cJ3eH6fGaU5iD0oKpMqA"
+STRONG_AUDIT_KEY = "Vb3-another-vault-kept-audit-key-6Tz"
 PLACEHOLDERS = ["change-me", "CHANGE_ME", "changeme", "secret", "change-me-to-a-long-random-string"]
 BASE_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -173,6 +174,7 @@ def test_production_answers_ask_browsers_for_https_only(champion_home, tmp_path,
         database_url=f"sqlite:///{tmp_path / 'production.db'}",
         environment="production",
         secret_key=STRONG_KEY,
+        audit_key=STRONG_AUDIT_KEY,
     )
     with started(create_app(production)) as client:
         hsts = client.get("/health").headers["strict-transport-security"]
@@ -206,7 +208,9 @@ def test_cors_opens_only_to_the_listed_origins(settings, started):
 
 @pytest.mark.parametrize("key", [None, *PLACEHOLDERS, "x" * 40, "short-but-random-Q7"])
 def test_production_refuses_to_start_with_a_default_secret(tmp_path, key):
-    settings = Settings(home=tmp_path, environment="production", secret_key=key)
+    settings = Settings(
+        home=tmp_path, environment="production", secret_key=key, audit_key=STRONG_AUDIT_KEY
+    )
     [problem] = insecure_settings(settings)
     assert problem.startswith("TRIAGE_SECRET_KEY is ")
     with pytest.raises((InsecureSettings, MissingSecretKey), match="TRIAGE_SECRET_KEY"):
@@ -227,6 +231,7 @@ def test_insecure_settings_name_each_problem_outside_development(tmp_path):
         problems = insecure_settings(Settings(environment=environment, **risky))
         assert [p.split()[0] for p in problems] == [
             "TRIAGE_SECRET_KEY",
+            "TRIAGE_AUDIT_KEY",
             "TRIAGE_DATABASE_URL",
             "TRIAGE_MLFLOW_TRACKING_URI",
             "TRIAGE_COOKIE_SECURE",
@@ -237,6 +242,7 @@ def test_insecure_settings_name_each_problem_outside_development(tmp_path):
         home=tmp_path,
         environment="production",
         secret_key=STRONG_KEY,
+        audit_key=STRONG_AUDIT_KEY,
         database_url="postgresql+psycopg://triage:uN7-long-Random@db:5432/triage",
         mlflow_tracking_uri="http://mlflow:5000",
         cors_origins=["https://portal.example"],

@@ -11,6 +11,7 @@ from service.audit.tables import AuditEvent
 runner = CliRunner()
 SECRET_NOTE = "NOTE-7f3a: mother disclosed"
 SECRET_NARRATIVE = "NARRATIVE-91bc: bruising seen"
+SETUP = 1  # the settings fixture records the champion (model.champion_changed) first
 
 
 def events(app) -> list[AuditEvent]:
@@ -40,8 +41,10 @@ def test_every_action_is_recorded_with_who_when_model_and_request(
 ):
     review_id = act(client, auth, contact, high_risk)
     trail = [(e.actor, e.action, e.entity) for e in events(app)]
-    assert trail[: len(auth)] == [("cli:test", "user.added", "user")] * len(auth)
-    assert trail[len(auth) :] == [
+    assert trail[:SETUP] == [("cli:test", "model.champion_changed", "model")]
+    users = SETUP + len(auth)
+    assert trail[SETUP:users] == [("cli:test", "user.added", "user")] * len(auth)
+    assert trail[users:] == [
         ("worker", "contact.scored", "contact"),
         ("worker", "decision.recorded", "decision"),
         ("leader", "contact.viewed", "contact"),
@@ -49,11 +52,11 @@ def test_every_action_is_recorded_with_who_when_model_and_request(
         ("leader", "decision.recorded", "decision"),
         ("leader", "review.resolved", "review"),
     ]
-    scored = events(app)[len(auth)]
+    scored = events(app)[users]
     assert (
         scored.request_id == "req-1" and scored.model_version == "1" and scored.entity_id == "C-1"
     )
-    assert all(e.request_id for e in events(app)[len(auth) :])
+    assert all(e.request_id for e in events(app)[users:])
     assert events(app)[-1].entity_id == review_id
     assert [e.seq for e in events(app)] == list(range(1, len(trail) + 1))
 
@@ -76,7 +79,7 @@ def test_verify_passes_on_an_untouched_trail(client, app, auth, contact, high_ri
 
 def test_verify_names_the_first_altered_entry(client, app, auth, contact, high_risk, settings):
     act(client, auth, contact, high_risk)
-    seq = len(auth) + 2  # the worker's decision
+    seq = SETUP + len(auth) + 2  # the worker's decision
     with app.state.db.engine.begin() as connection:
         connection.execute(
             text("UPDATE audit_events SET actor = 'someone' WHERE seq = :seq"), {"seq": seq}

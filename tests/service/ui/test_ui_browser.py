@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from trust_records import trust_champion
 
 from config.settings import Settings
 from service.app import create_app
@@ -64,6 +65,7 @@ def server(champion_home, database_url, chromium) -> Iterator[tuple[str, dict[st
     import uvicorn
 
     settings = Settings(home=champion_home, database_url=database_url)
+    trust_champion(settings)
     app = create_app(settings)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

@@ -1,0 +1,1 @@
+"""Which model versions the service may load: each champion's artifact hash and gates, recorded."""
