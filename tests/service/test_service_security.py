@@ -19,7 +19,7 @@ from cli.main import app as cli
 from config.settings import InsecureSettings, Settings, get_settings, insecure_settings
 from service.app import create_app
 from service.auth.tables import User
-from service.security import API_CSP, PAGE_CSP
+from service.security import API_CSP, PAGE_CSP, RateLimiter, SlidingWindow
 from service.ui.session import MissingSecretKey
 
 STRONG_KEY = "kXo9P2mQ_7vR4sLwT1zYbN8cJ3eH6fGaU5iD0oKpMqA"
@@ -326,3 +326,22 @@ def test_a_full_scoring_and_decision_logs_no_free_text_tokens_or_identifiers(
         logged = record.getMessage() + (record.exc_text or "") + str(record.__dict__)
         for secret in secrets:
             assert secret not in logged, (record.name, secret)
+
+
+def test_the_sliding_window_weights_the_previous_window_by_its_overlap():
+    window = SlidingWindow(limit=10, seconds=60.0)
+    assert all(window.hit("sam", 30.0 + i) is None for i in range(10))
+    assert window.hit("sam", 45.0) == pytest.approx(15.0)  # from the next window on
+    assert window.hit("kim", 45.0) is None  # each key counts alone
+    # 15 s into the next window the previous 10 weigh 7.5 (counted 7): three more, not four.
+    assert [window.hit("sam", 75.0) for _ in range(3)] == [None, None, None]
+    wait = window.hit("sam", 75.0)
+    assert wait == pytest.approx(3.0)  # the previous window weighs 7 once 18 s of 60 are gone
+    assert window.hit("sam", 75.0 + wait + 0.01) is None
+    assert window.hit("sam", 200.0) is None  # a window later, nothing of before counts
+
+
+def test_the_limiter_refuses_on_the_first_exhausted_limit_with_a_whole_second_wait(clock):
+    limiter = RateLimiter((SlidingWindow(2, 1.0), SlidingWindow(100, 60.0)), "2/second")
+    assert [limiter.retry_after("sam") for _ in range(3)] == [None, None, 1]
+    assert limiter.retry_after("kim") is None
