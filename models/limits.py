@@ -148,7 +148,7 @@ def limits(
     interval_available
         Whether the estimate carries an interval.
     """
-    out = [{"code": "narrative_not_input", "text": NARRATIVE}]
+    out: list[dict[str, Any]] = [{"code": "narrative_not_input", "text": NARRATIVE}]
     out += [
         {"code": f"defaulted:{name}", "text": text}
         for name, text in DEFAULTABLE.items()
