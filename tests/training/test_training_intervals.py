@@ -3,6 +3,8 @@ they say, and no more."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from glum import GeneralizedLinearRegressor
@@ -10,7 +12,7 @@ from glum import GeneralizedLinearRegressor
 from data.synthetic import GeneratorConfig, generate
 from models import features as F
 from models import interval as I
-from models.assess import assess_records
+from models.assess import assess_frame, assess_records
 from training import fit, intervals
 from training.labels import make_labels
 
@@ -120,3 +122,13 @@ def objective(theta, x, labels):
     eta = theta[0] + x @ theta[1:]
     loss = labels.weight @ (np.logaddexp(0.0, eta) - labels.y * eta) / labels.weight.sum()
     return loss + intervals.REFIT_ALPHA / 2 * (theta[1:] ** 2).sum()
+
+
+def test_the_batch_table_carries_the_interval(trained, unseen):
+    model, _, _ = trained
+    table = assess_frame(model, unseen.head(200), surface_threshold=0.5)
+    assert (table["interval_low"] <= table["probability"]).all()
+    assert (table["probability"] <= table["interval_high"]).all()
+    old = copy.copy(model)
+    old.metadata = {k: v for k, v in model.metadata.items() if k != I.METADATA_KEY}
+    assert assess_frame(old, unseen.head(5), surface_threshold=0.5)["interval_low"].isna().all()
