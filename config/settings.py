@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     risk_bands: int = Field(10, ge=2, le=20)
     surface_share_threshold: float = Field(0.5, gt=0, lt=1)
     seed: int = 20261126
+    rare_cell_rows: int = Field(
+        50,
+        ge=1,
+        description=(
+            "A contact whose age band x referral source x number of concerns had fewer training "
+            "contacts than this is told so in its limits."
+        ),
+    )
 
     # Quality gates for the `champion` alias. Defaults suit real front-door data, where the best
     # peer models report AUC of about 0.76 (New Zealand) to 0.84 (a California placement model).

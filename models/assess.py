@@ -8,7 +8,7 @@ service's hot path) or :func:`assess_frame` (a table), all built on the vectoris
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,8 @@ import pandas as pd
 from data.codes import Concern, ReferralSource
 from data.contract import SURFACE
 from models import features as F
+from models import interval as I
+from models import limits as L
 from models.model import TriageModel
 
 # The contract's surface fields (who the child is, who called), named in every assessment.
@@ -51,6 +53,10 @@ class Batch:
     band_max: np.ndarray
     substantive_probability: np.ndarray  # with age and source at their neutral values
     substantive_band: np.ndarray
+    cells: list[str]  # age band x referral source x number of concerns (models.limits)
+    concern_count: np.ndarray  # concerns coded, 21 not counted
+    # The interval around ``probability`` (models.interval); None for a model without refits.
+    interval: tuple[np.ndarray, np.ndarray, float] | None = None
 
 
 def assess_batch(model: TriageModel, frame: pd.DataFrame, *, surface_threshold: float) -> Batch:
@@ -81,6 +87,8 @@ def assess_matrix(model: TriageModel, matrix: np.ndarray, *, surface_threshold: 
     # The estimate on substantive grounds: the surface fields' contributions removed, i.e. age
     # and referral source set to their neutral (SHAP baseline) values.
     substantive = model.calibrate(raw - sum(field_shap[name] for name in SURFACE_FIELDS))
+    real = present.copy()
+    real[:, F.CONCERN_CODES.index(F.NO_FACTORS)] = False
     return Batch(
         probability=probability,
         band=model.band(probability),
@@ -96,6 +104,9 @@ def assess_matrix(model: TriageModel, matrix: np.ndarray, *, surface_threshold: 
         band_max=band_max,
         substantive_probability=substantive,
         substantive_band=model.band(substantive),
+        cells=L.cell_keys(matrix),
+        concern_count=real.sum(axis=1),
+        interval=I.bounds(model, matrix, probability),
     )
 
 
@@ -128,13 +139,16 @@ def assess(
     frame: pd.DataFrame,
     *,
     surface_threshold: float | None = None,
+    rare_cell_rows: int | None = None,
     method: str | None = None,
 ) -> list[dict[str, Any]]:
     """Assess contacts and return one JSON-ready assessment per row (the API contract's shape).
 
-    ``surface_threshold`` defaults to the setting ``TRIAGE_SURFACE_SHARE_THRESHOLD``.
+    ``surface_threshold`` and ``rare_cell_rows`` default to the settings
+    ``TRIAGE_SURFACE_SHARE_THRESHOLD`` and ``TRIAGE_RARE_CELL_ROWS``.
     """
     surface_threshold = _threshold_or_setting(surface_threshold)
+    rare_cell_rows = _rare_or_setting(rare_cell_rows)
     batch = assess_batch(model, frame, surface_threshold=surface_threshold)
     columns = {name: frame[name].to_numpy() for name in FIELD_VALUE_TYPES}
     columns["referral_source"] = frame["referral_source"].astype(str).to_numpy()
@@ -142,7 +156,8 @@ def assess(
         {name: kind(columns[name][i]) for name, kind in FIELD_VALUE_TYPES.items()}
         for i in range(len(frame))
     ]
-    return _records(model, batch, values, surface_threshold, method)
+    context = _Context(surface_threshold, rare_cell_rows, method, [()] * len(frame))
+    return _records(model, batch, values, context)
 
 
 def assess_records(
@@ -150,16 +165,24 @@ def assess_records(
     records: Sequence[Mapping[str, Any]],
     *,
     surface_threshold: float,
+    rare_cell_rows: int | None = None,
+    defaulted: Sequence[Collection[str]] | None = None,
     method: str | None = None,
 ) -> list[dict[str, Any]]:
-    """:func:`assess` for contract records (dicts; ``concerns`` a list of codes), without pandas."""
+    """:func:`assess` for contract records (dicts; ``concerns`` a list of codes), without pandas.
+
+    ``defaulted``: for each record, the model inputs it left out (read as their defaults), so
+    its limits can say so.
+    """
+    rare_cell_rows = _rare_or_setting(rare_cell_rows)
     matrix = F.matrix_from_records(records)
     batch = assess_matrix(model, matrix, surface_threshold=surface_threshold)
     values = [
         {name: kind(record.get(name, False)) for name, kind in FIELD_VALUE_TYPES.items()}
         for record in records
     ]
-    return _records(model, batch, values, surface_threshold, method)
+    gaps = list(defaulted) if defaulted is not None else [()] * len(records)
+    return _records(model, batch, values, _Context(surface_threshold, rare_cell_rows, method, gaps))
 
 
 # The non-concern fields an explanation names, with the JSON type of their values.
@@ -172,14 +195,23 @@ FIELD_VALUE_TYPES: dict[str, type] = {
 }
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every record of one call shares, and what each left out."""
+
+    surface_threshold: float
+    rare_cell_rows: int
+    method: str | None
+    defaulted: Sequence[Collection[str]]
+
+
 def _records(
-    model: TriageModel,
-    batch: Batch,
-    values: list[dict[str, Any]],
-    surface_threshold: float,
-    method: str | None,
+    model: TriageModel, batch: Batch, values: list[dict[str, Any]], context: _Context
 ) -> list[dict[str, Any]]:
-    method = method or ("linear_shap" if model.family == "linear" else "tree_shap")
+    surface_threshold = context.surface_threshold
+    method = context.method or ("linear_shap" if model.family == "linear" else "tree_shap")
+    facts = L.facts_of(model.metadata)
+    replicates = I.replicates_of(model)
     records = []
     for i, row_values in enumerate(values):
         contributions = _contributions(batch, i, row_values)
@@ -192,6 +224,7 @@ def _records(
                     "probability": float(batch.probability[i]),
                     "band": int(batch.band[i]),
                     "bands": model.bands,
+                    "interval": _interval(model, batch, i, replicates),
                 },
                 "explanation": {
                     "method": method,
@@ -213,9 +246,28 @@ def _records(
                     int(batch.substantive_band[i]),
                     model.bands,
                 ),
+                "limits": L.limits(
+                    cell=batch.cells[i],
+                    values=row_values,
+                    concerns=int(batch.concern_count[i]),
+                    defaulted=context.defaulted[i],
+                    facts=facts,
+                    rare_cell_rows=context.rare_cell_rows,
+                    interval_available=batch.interval is not None,
+                ),
             }
         )
     return records
+
+
+def _interval(
+    model: TriageModel, batch: Batch, i: int, replicates: I.Replicates | None
+) -> dict[str, Any] | None:
+    if batch.interval is None or replicates is None:
+        return None
+    low, high, level = float(batch.interval[0][i]), float(batch.interval[1][i]), batch.interval[2]
+    band_low, band_high = (int(b) for b in model.band(np.array([low, high])))
+    return I.interval_record(low, high, band_low, band_high, level, replicates.count)
 
 
 def _contributions(batch: Batch, i: int, values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -275,6 +327,8 @@ def assess_frame(
         [batch.concern_shap, batch.not_reported_shap, *batch.field_shap.values()]
     )
     labels = np.array([*names, f"concerns:{NOT_REPORTED}", *batch.field_shap.keys()])
+    missing = np.full(len(frame), np.nan)
+    low, high = batch.interval[:2] if batch.interval is not None else (missing, missing)
     order = np.argsort(-np.abs(shap_table), axis=1)[:, :top]
     top_text = [
         "; ".join(f"{labels[j]} {shap_table[i, j]:+.3f}" for j in row if shap_table[i, j] != 0)
@@ -285,6 +339,8 @@ def assess_frame(
             "contact_id": frame["contact_id"].to_numpy(),
             "probability": batch.probability,
             "band": batch.band,
+            "interval_low": low,
+            "interval_high": high,
             "surface_share": batch.surface_share,
             "surface_flagged": batch.surface_flagged,
             "band_if_surface_varied_min": batch.band_min,
@@ -302,6 +358,15 @@ def _threshold_or_setting(threshold: float | None) -> float:
     from config.settings import get_settings
 
     return get_settings().surface_share_threshold
+
+
+def _rare_or_setting(rows: int | None) -> int:
+    """The given rare-cell count, else the setting ``TRIAGE_RARE_CELL_ROWS``."""
+    if rows is not None:
+        return rows
+    from config.settings import get_settings
+
+    return get_settings().rare_cell_rows
 
 
 # --- plain-English text ----------------------------------------------------------------------

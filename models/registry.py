@@ -253,6 +253,18 @@ def training_params(
     model: TriageModel, *, seed: int, data_info: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The run parameters logged with a trained model: its settings and its data's provenance."""
+    from models.interval import replicates_of
+
+    replicates = replicates_of(model)
+    interval = (
+        {}
+        if replicates is None
+        else {
+            "interval_method": "bootstrap",
+            "interval_replicates": replicates.count,
+            "interval_level": replicates.level,
+        }
+    )
     return {
         "label_strategy": model.label_strategy,
         FAMILY_PARAM: model.family,
@@ -262,6 +274,7 @@ def training_params(
         "calibration_a": model.calibration[0],
         "calibration_b": model.calibration[1],
         **{f"{DATA_PARAM_PREFIX}{k}": v for k, v in data_info.items()},
+        **interval,
     }
 
 

@@ -16,9 +16,9 @@ from config.settings import Settings
 from data.contract import MODEL_INPUTS
 from models import features as F
 from models.model import Family, TriageModel
-from training import fit
+from training import fit, intervals
 from training.evaluate import Evaluation, evaluate
-from training.labels import STRATEGIES, Strategy, label_coverage, make_labels
+from training.labels import STRATEGIES, Labels, Strategy, label_coverage, make_labels
 from training.policy import Gate, judge, may_promote
 
 if TYPE_CHECKING:
@@ -168,6 +168,8 @@ def train_frame(
     judgement = judge(evaluation.metrics, fairness, settings=settings)
     progress(f"refitting {chosen.name} on every labelled row")
     model = fit.build_model(chosen, x, labels, bands=settings.risk_bands, seed=seed)
+    progress("counting the training population and refitting on bootstrap resamples")
+    attach_limits_and_intervals(model, frame, x, labels, seed=seed)
     info = {
         "profile": reference_profile(frame, model.probability(x)),
         "folds": FOLDS,
@@ -175,6 +177,17 @@ def train_frame(
         "fairness_gate": judgement.fairness.to_dict(),
     }
     return TrainResult(model, evaluation, judgement.gates, comparison, candidates, info=info)
+
+
+def attach_limits_and_intervals(
+    model: TriageModel, frame: pd.DataFrame, x: np.ndarray, labels: Labels, *, seed: int
+) -> None:
+    """Store with the model what its limits and intervals need: counts by cell, the training
+    period (``models.limits``) and bootstrap refits (``training.intervals``)."""
+    from models import interval, limits
+
+    model.metadata[limits.METADATA_KEY] = limits.training_facts(frame, x, labels.rows)
+    model.metadata[interval.METADATA_KEY] = intervals.bootstrap(model, x, labels, seed=seed)
 
 
 def fairness_audit(frame: pd.DataFrame, probability: np.ndarray) -> Report:
@@ -266,6 +279,9 @@ def log_and_register(
         mlflow.log_dict(result.info["profile"], "reference_profile.json")
         mlflow.log_dict(result.info["fairness_report"], "fairness_model_audit.json")
         mlflow.log_dict(result.info["fairness_gate"], "fairness_gate.json")
+        facts = model.metadata.get("training_facts")
+        if facts is not None:
+            mlflow.log_dict(facts.as_dict(), "training_facts.json")
         mlflow.log_dict(
             # For mypy: as above
             [{"name": c.name, "cv_log_loss": c.cv_log_loss} for c in result.candidates],  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from data.codes import LEGACY_CONCERNS, Concern
 from data.contract import LONDON
+from models.limits import DEFAULTABLE
 from service.audit.chain import canonical_json
 from service.contacts.schemas import ContactIn
 
@@ -29,6 +30,8 @@ class Canonical:
     sha256: str
     received_at: datetime
     warnings: list[str]
+    # Model inputs the request left out (read as their defaults), for the assessment's limits.
+    defaulted: tuple[str, ...] = ()
 
     @property
     def contact_id(self) -> str:
@@ -43,7 +46,8 @@ def canonicalise(contact: ContactIn) -> Canonical:
     body.update(received_at=received_at.isoformat(timespec="microseconds"), concerns=concerns)
     text = canonical_json(body)
     sha256 = hashlib.sha256(text.encode()).hexdigest()
-    return Canonical(body, text, sha256, received_at, time_warnings + concern_warnings)
+    defaulted = tuple(f for f in DEFAULTABLE if f not in contact.model_fields_set)
+    return Canonical(body, text, sha256, received_at, time_warnings + concern_warnings, defaulted)
 
 
 def normalise_concerns(codes: list[str]) -> tuple[list[str], list[str]]:

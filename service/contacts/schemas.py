@@ -127,12 +127,54 @@ class ModelRef(BaseModel):
     run_id: str
 
 
+class Interval(BaseModel):
+    """How sure: where the estimate would fall had the model learned from other draws of the
+    same history (percentile bootstrap of refits made at training time; docs/model.md)."""
+
+    level: float = Field(gt=0, lt=1, description="Nominal coverage, e.g. 0.9.")
+    low: float = Field(ge=0, le=1)
+    high: float = Field(ge=0, le=1)
+    band_low: int = Field(ge=1)
+    band_high: int = Field(ge=1)
+    method: Literal["bootstrap"]
+    replicates: int = Field(ge=2, description="How many refits the interval comes from.")
+    text: str = Field(examples=["Between 14% and 29% (bands 5 to 7): ..."])
+
+
 class Risk(BaseModel):
-    """The calibrated probability of need within 12 months, and its band."""
+    """The calibrated probability of need within 12 months, its band and its interval."""
 
     probability: float = Field(ge=0, le=1)
     band: int = Field(ge=1)
     bands: int
+    interval: Interval | None = Field(
+        None,
+        description=(
+            "Null when the model version was registered before intervals were stored; "
+            "``limits`` then says so."
+        ),
+    )
+
+
+class Limit(BaseModel):
+    """One thing this estimate cannot see, in a sentence built from facts."""
+
+    code: str = Field(
+        description=(
+            "narrative_not_input, defaulted:<field>, unknown:<field>, never_has, rare_cell, "
+            "rare_cell_unknown, training_period, training_period_unknown, interval_unavailable, "
+            "not_recorded"
+        )
+    )
+    text: str
+    n: int | None = Field(None, description="rare_cell: training contacts in the same cell.")
+
+
+# Assessments stored before limits were made carry none: they are read with this one.
+NOT_RECORDED = Limit(
+    code="not_recorded",
+    text="This assessment was stored before its limits were recorded: rescore to see them.",
+)
 
 
 class Contribution(BaseModel):
@@ -188,6 +230,10 @@ class Assessment(BaseModel):
     explanation: Explanation
     surface_reliance: SurfaceReliance
     substantive_risk: SubstantiveRisk
+    limits: list[Limit] = Field(
+        default_factory=lambda: [NOT_RECORDED],
+        description="What this estimate cannot see, each in a sentence (docs/contract/api.md).",
+    )
     assessed_at: datetime
     warnings: list[str] = Field(
         default_factory=list, description="What was read differently (legacy codes, clock changes)."

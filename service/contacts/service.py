@@ -140,6 +140,8 @@ def assess_contacts(
         loaded.model,
         [i.body for i in items],
         surface_threshold=settings.surface_share_threshold,
+        rare_cell_rows=settings.rare_cell_rows,
+        defaulted=[i.defaulted for i in items],
     )
     model = {"name": loaded.name, "version": loaded.version, "run_id": loaded.run_id}
     assessed_at = utcnow().isoformat()

@@ -10,6 +10,7 @@ violations) and for console errors; screenshots go to ``var/test-artifacts/ui`` 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -182,6 +183,11 @@ def test_worker_flags_an_nfa_and_a_leader_overturns_it(server, page):
     assert "the band would range from" in page.inner_text("#band-range")
     assert page.locator("svg.app-chart rect").count() >= 3
     assert page.locator("#contributions li").count() >= 3
+    interval = page.inner_text("#interval")
+    assert re.search(r"between \d+% and \d+% \(bands? \d+( to \d+)?\)", interval)
+    assert page.locator("#limits li").count() >= 3
+    assert "not a model input" in page.inner_text("#limits")
+    assert page.locator("#limits li[data-limit='never_has']").is_visible()
     check(page, "04-second-opinion")
 
     page.check("#decision-1")  # No further action

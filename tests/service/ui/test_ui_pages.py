@@ -188,6 +188,19 @@ def test_second_opinion_page_and_flagged_nfa(ui, client, auth, high_risk):
     html = page.text
     assert "Band <strong>" in html and "<svg" in html
     assert "the band would range from" in html
+    assessment = client.get("/v1/contacts/C-HIGH", headers=auth["worker"]).json()["assessment"]
+    interval = assessment["risk"]["interval"]
+    low, high = round(interval["low"] * 100), round(interval["high"] * 100)
+    bands = (
+        f"band {interval['band_low']}"
+        if interval["band_low"] == interval["band_high"]
+        else f"bands {interval['band_low']} to {interval['band_high']}"
+    )
+    assert f"between {low}% and {high}%</strong> ({bands})" in html
+    assert "What this estimate cannot see" in html
+    for limit in assessment["limits"]:
+        assert f'data-limit="{limit["code"]}"' in html
+        assert str(escape(limit["text"])) in html
     note = "Long note " * 500
     decided = post_form(
         ui,
