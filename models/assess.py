@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,10 @@ from data.codes import Concern, ReferralSource
 from data.contract import SURFACE
 from models import features as F
 from models.model import TriageModel
+from models.narrative_check import add_narrative_checks
+
+if TYPE_CHECKING:
+    from narrative import Reader
 
 # The contract's surface fields (who the child is, who called), named in every assessment.
 SURFACE_FIELDS: tuple[str, ...] = SURFACE
@@ -151,15 +155,23 @@ def assess_records(
     *,
     surface_threshold: float,
     method: str | None = None,
+    narrative: Reader | None = None,
 ) -> list[dict[str, Any]]:
-    """:func:`assess` for contract records (dicts; ``concerns`` a list of codes), without pandas."""
+    """:func:`assess` for contract records (dicts; ``concerns`` a list of codes), without pandas.
+
+    With a ``narrative`` reader, each assessment also carries its ``narrative_check``, made
+    after the estimate and apart from it (``models.narrative_check``).
+    """
     matrix = F.matrix_from_records(records)
     batch = assess_matrix(model, matrix, surface_threshold=surface_threshold)
     values = [
         {name: kind(record.get(name, False)) for name, kind in FIELD_VALUE_TYPES.items()}
         for record in records
     ]
-    return _records(model, batch, values, surface_threshold, method)
+    assessed = _records(model, batch, values, surface_threshold, method)
+    if narrative is not None:
+        add_narrative_checks(assessed, records, reader=narrative)
+    return assessed
 
 
 # The non-concern fields an explanation names, with the JSON type of their values.
