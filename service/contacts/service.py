@@ -298,8 +298,7 @@ def assessment_facts(connection: Connection, contact_id: str) -> Row[Any]:
     row = connection.execute(_FACTS, {"contact_id": contact_id}).first()
     if row is None:
         raise NotFound(f"No contact {contact_id}.")
-    # For mypy: SQLAlchemy's typed Row is invariant; callers read it untyped
-    return row  # type: ignore[return-value]
+    return row
 
 
 _FACTS = (
