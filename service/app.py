@@ -1,10 +1,11 @@
 """The application factory: ``create_app()`` (uvicorn: ``service.app:create_app --factory``).
 
 Nothing happens at import. The lifespan brings the database schema up to date, opens the
-engine, loads the registry's champion and the narrative check's sentence model once; routes get
-them from ``app.state``. Without a
-champion the service still starts: ``/health`` and scoring answer 503 until one is registered.
-A new champion is picked up without a restart (``service.model_watch``).
+engine, and loads the registry's champion and the narrative check's sentence model once; routes
+get them from ``app.state``. Without a champion the service still starts: ``/health`` and
+scoring answer 503 until one is registered. A new champion is picked up without a restart
+(``service.model_watch``). Without the sentence model, assessments say
+``narrative_check.available: false`` and everything else works.
 """
 
 from __future__ import annotations
