@@ -94,7 +94,7 @@ def measure_http(base: str, token: str, *, runs: int, run_id: str) -> dict[str, 
         for name, text in (("with_narrative", NARRATIVE), ("without_narrative", None)):
             times, available = [], True
             for n, body in enumerate(bodies):
-                sent = {"contact_id": f"{run_id}-{name[:4]}-{n}", **body, "narrative": text}
+                sent = {"contact_id": f"{run_id}-{name}-{n}", **body, "narrative": text}
                 if text is None:
                     del sent["narrative"]
                 began = time.perf_counter()
@@ -112,12 +112,30 @@ def measure_http(base: str, token: str, *, runs: int, run_id: str) -> dict[str, 
     return figures
 
 
+def measure_fresh(runs: int = 200) -> dict[str, float | str]:
+    """:func:`measure` in a new Python process, so the memory it adds is the model's alone."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-m", "benchmarks.narrative_speed", "--runs", str(runs), "--json"]
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
-    """Measure and print the figures."""
+    """Measure and print the figures (``--json``: one JSON line, for a harness)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     args = parser.parse_args()
     f = measure(args.runs)
+    if args.json:
+        import json
+
+        print(json.dumps(f))
+        return
     print(f"model: {f['model']}")
     print(f"load (import + model + references): {f['load_s']:.1f} s")
     print(f"one check of a {f['sentences']}-sentence narrative, {f['runs']} runs:")
