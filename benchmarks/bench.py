@@ -17,6 +17,8 @@ minutes over 100,000 contacts; ``--quick``: a few):
    (``benchmarks/reports_stage.py``);
 4. HTTP at 32 connections with wrk: ``GET /health``, then ``POST /v1/contacts/score`` with a
    new contact each request, then ``POST /v1/contacts/{id}/decision`` on contacts scored first;
+4b. HTTP one at a time: ``POST /v1/contacts/score`` with a 10-sentence narrative (the narrative
+   check runs in the request), then without (``benchmarks/narrative_speed.py``);
 5. HTTP at a steady 200 requests/s (``benchmarks/paced.py``): scoring, then decisions.
 
 One ``triage serve`` runs for stages 3b-5, its log in ``OUT/server.log``. Writes
@@ -35,6 +37,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from benchmarks import narrative_speed
 from benchmarks.bodies import DECISION_BODIES, body_line, compact, contact_bodies, write_lines
 from benchmarks.features_stage import features_stage
 from benchmarks.judging import failures, judge, parse_wrk
@@ -85,7 +88,7 @@ def run(plan: Plan, *, home: Path, out: Path, stages: tuple[str, ...]) -> dict[s
     setup_log.write_text("")
     counts = {"inprocess": 1, "data": 2, "features": 3, "reports": 2, "http": 3, "paced": 2}
     served = bool({"http", "paced", "reports"} & set(stages))
-    progress = Progress(1 + served + sum(counts[s] for s in stages))
+    progress = Progress(1 + 2 * served + sum(counts[s] for s in stages))
     print(
         f"bench: about {expected_seconds(plan, stages) / 60:.1f} min; home {home}; out {out}",
         flush=True,
@@ -180,6 +183,19 @@ def serve_and_load(
                     "http",
                     lambda: http_stage(base, token, files, run_id, plan, progress, figures),
                 )
+        with progress.stage(
+            f"score {plan.narrative_runs} contacts with a 10-sentence narrative, then without",
+            plan.narrative_runs / 5,
+        ):
+            found = attempt(
+                results,
+                "narrative_http",
+                lambda: narrative_speed.measure_http(
+                    base, token, runs=plan.narrative_runs, run_id=run_id
+                ),
+            )
+            if found is not None:
+                results["narrative_http"] = found
         if "paced" in stages:
             figures = {}
             results["paced"] = figures

@@ -70,6 +70,7 @@ def figure_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]
                     "",
                 )
             )
+    rows += narrative_rows(results)
     data = results.get("data", {})
     if "validate" in data:
         v = data["validate"]
@@ -125,6 +126,41 @@ def figure_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]
                 f"**{t['verdict']}**" if t["verdict"] != "pass" else t["verdict"],
             )
         )
+    return rows
+
+
+def narrative_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """The narrative check's figures: in process (wall and CPU), and scoring over HTTP."""
+    rows: list[tuple[str, str, str, str, str]] = []
+    found = results.get("features", {}).get("narrative")
+    if found and "wall_p95_ms" in found:
+        rows.append(
+            (
+                f"narrative check of {found['sentences']} sentences in process, "
+                f"{found['runs']} runs",
+                f"wall p50 {found['wall_p50_ms']:,.1f}, p95 {found['wall_p95_ms']:,.1f} ms; "
+                f"CPU p50 {found['cpu_p50_ms']:,.1f}, p95 {found['cpu_p95_ms']:,.1f} ms; "
+                f"+{found['rss_added_mib']:,.0f} MiB RSS",
+                "",
+                "",
+                "",
+            )
+        )
+    http = results.get("narrative_http")
+    for name, label in (("with_narrative", "with"), ("without_narrative", "without")):
+        if http and name in http:
+            f = http[name]
+            rows.append(
+                (
+                    f"POST /v1/contacts/score one at a time, {label} a {http['sentences']}-"
+                    f"sentence narrative ({http['runs']} requests)",
+                    f"p50 {f['p50_ms']:,.1f} ms, p95 {f['p95_ms']:,.1f} ms"
+                    + ("" if f["check_available"] else " (narrative check unavailable)"),
+                    "",
+                    "",
+                    "",
+                )
+            )
     return rows
 
 

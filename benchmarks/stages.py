@@ -68,18 +68,21 @@ def in_process(home: Path, plan: Plan) -> dict[str, Any]:
     from models import features as F
     from models.assess import assess
     from models.registry import load_champion
+    from narrative import load_reader
     from service.contacts.canonical import canonicalise
     from service.contacts.schemas import CONTACT_EXAMPLE, ContactIn
     from service.contacts.service import assess_contacts
 
     settings = Settings(home=home)
     loaded = load_champion(settings)
+    reader = load_reader(settings)  # as the service's lifespan loads it, once
     body = dict(CONTACT_EXAMPLE)
 
     def assess_one() -> list[dict[str, Any]]:
-        # What POST /v1/contacts/score does between parsing the JSON and storing the result.
+        # What POST /v1/contacts/score does between parsing the JSON and storing the result,
+        # the narrative check of its one-sentence narrative included.
         item = canonicalise(ContactIn.model_validate(body))
-        return assess_contacts(loaded, [item], settings)
+        return assess_contacts(loaded, [item], settings, narrative=reader)
 
     matrix = F.build_matrix(one_row_frame(canonicalise(ContactIn.model_validate(body)).body))
     bare = float(loaded.model.probability(matrix)[0])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -68,9 +68,9 @@ def monitor(
     except (NoChampionError, LookupError) as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(2) from error
-    reviews = None
+    reviews = flags = None
     if data is None:
-        frame, reviews = _stored(settings)
+        frame, reviews, flags = _stored(settings)
     else:
         frame = _read(data)
     if frame.empty:
@@ -84,6 +84,7 @@ def monitor(
             reference_profile=reference.profile,
             reference_model=reference.model,
             reviews=reviews,
+            review_flags=flags,
             min_n=min_n or settings.monitor_min_n,
             alpha=alpha or settings.monitor_alpha,
             min_auc=settings.gate_min_auc,
@@ -107,6 +108,8 @@ def monitor(
         f"against {reference.name} version {reference.version}: {len(report.alerts)} alerts. "
         f"Wrote {' and '.join(written)}."
     )
+    for row in report.tables.get("flags") or []:
+        typer.echo(flag_line(row))
     for alert in report.alerts[:ALERTS_SHOWN]:
         typer.echo(f"- [{alert.kind}] {alert.message}")
     if len(report.alerts) > ALERTS_SHOWN:
@@ -118,10 +121,19 @@ def monitor(
         )
 
 
-def _stored(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The service's store as a contract frame with its estimates, and its resolved reviews."""
+def flag_line(row: dict[str, Any]) -> str:
+    """One flag's counts in words: raised, open, upheld, overturned."""
+    return (
+        f"- flag {row['code']}: raised {row['raised']:,} times; {row['upheld']:,} upheld, "
+        f"{row['overturned']:,} overturned, {row['open']:,} open."
+    )
+
+
+def _stored(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The service's store as a contract frame with its estimates, its resolved reviews and
+    every review's flag codes with its outcome."""
     from cli.service_cmd import _open
-    from service.monitoring.service import resolved_reviews
+    from service.monitoring.service import resolved_reviews, review_flags
     from service.outcomes.export import contract_extract
     from service.timeliness.service import options_for
 
@@ -129,8 +141,11 @@ def _stored(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
     db = _open()
     try:
         with db.read() as session:
-            frame = contract_extract(session, with_assessment=True, rules=rules)
-            return frame, resolved_reviews(session)
+            return (
+                contract_extract(session, with_assessment=True, rules=rules),
+                resolved_reviews(session),
+                review_flags(session),
+            )
     finally:
         db.dispose()
 

@@ -96,7 +96,7 @@ class Settings(BaseSettings):
         ),
     )
     narrative_flag_similarity: float = Field(
-        0.48,
+        0.49,
         gt=0,
         le=1,
         description=(

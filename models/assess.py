@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,10 @@ from models import features as F
 from models import interval as I
 from models import limits as L
 from models.model import TriageModel
+from models.narrative_check import add_narrative_checks
+
+if TYPE_CHECKING:
+    from narrative import Reader
 
 # The contract's surface fields (who the child is, who called), named in every assessment.
 SURFACE_FIELDS: tuple[str, ...] = SURFACE
@@ -168,11 +172,13 @@ def assess_records(
     rare_cell_rows: int | None = None,
     defaulted: Sequence[Collection[str]] | None = None,
     method: str | None = None,
+    narrative: Reader | None = None,
 ) -> list[dict[str, Any]]:
     """:func:`assess` for contract records (dicts; ``concerns`` a list of codes), without pandas.
 
     ``defaulted``: for each record, the model inputs it left out (read as their defaults), so
-    its limits can say so.
+    its limits can say so. With a ``narrative`` reader, each assessment also carries its
+    ``narrative_check``, made after the estimate and apart from it (``models.narrative_check``).
     """
     rare_cell_rows = _rare_or_setting(rare_cell_rows)
     matrix = F.matrix_from_records(records)
@@ -182,7 +188,12 @@ def assess_records(
         for record in records
     ]
     gaps = list(defaulted) if defaulted is not None else [()] * len(records)
-    return _records(model, batch, values, _Context(surface_threshold, rare_cell_rows, method, gaps))
+    assessed = _records(
+        model, batch, values, _Context(surface_threshold, rare_cell_rows, method, gaps)
+    )
+    if narrative is not None:
+        add_narrative_checks(assessed, records, reader=narrative)
+    return assessed
 
 
 # The non-concern fields an explanation names, with the JSON type of their values.

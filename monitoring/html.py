@@ -207,6 +207,22 @@ def _checks_table(checks: Sequence[Check]) -> str:
     return f"<table>{head}{rows}</table>{note}"
 
 
+def _flags_table(rows: Sequence[dict[str, Any]] | None) -> str:
+    if not rows:
+        return "<p>No review flags in the store (or no store given).</p>"
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("flag", "raised", "open", "upheld", "overturned", "overturn rate (95% CI)")
+    )
+    body = "".join(
+        f"<tr><td>{_e(r['code'])}</td><td>{r['raised']}</td><td>{r['open']}</td>"
+        f"<td>{r['upheld']}</td><td>{r['overturned']}</td>"
+        f"<td>{_num(r['overturn_rate'])} ({_num(r['ci'][0])} to {_num(r['ci'][1])})</td></tr>"
+        for r in rows
+    )
+    return f"<h3>Review flags</h3><table><tr>{head}</tr>{body}</table>"
+
+
 def _section(title: str, intro: str, *blocks: str) -> str:
     body = "\n".join(b for b in blocks if b)
     return f"<section><h2>{_e(title)}</h2><p>{_e(intro)}</p>{body}</section>"
@@ -281,6 +297,7 @@ def render_html(report: MonitorReport, *, title: str = "Monitoring report") -> s
             "(Mantel-Haenszel risk ratios by month; 1 = treated alike).",
             decision_plot,
             _checks_table(decisions),
+            _flags_table(report.tables.get("flags")),
         ),
         _section(
             "Workload",

@@ -18,7 +18,16 @@ from fairness import (
     SELECTIVE_LABELS_CAVEAT,
     WORKLOAD_CAVEAT,
 )
-from monitoring import drift, messages, months, patterns, performance, timeliness_checks, workload
+from monitoring import (
+    drift,
+    flags,
+    messages,
+    months,
+    patterns,
+    performance,
+    timeliness_checks,
+    workload,
+)
 from monitoring.checks import Check, adjust_checks, build_alerts
 from monitoring.report import MonitorReport
 from reporting import EMPTY, check_alpha, check_min_n, check_ratio_band
@@ -99,6 +108,7 @@ def monitor(
     reference_profile: Mapping[str, Any],
     reference_model: Mapping[str, Any] | None = None,
     reviews: pd.DataFrame | None = None,
+    review_flags: pd.DataFrame | None = None,
     reference: Mapping[str, str] | None = None,
     min_n: int = 200,
     group_min_n: int = 30,
@@ -128,6 +138,10 @@ def monitor(
     reviews
         The service's reviews (``contact_id``, ``outcome`` upheld/overturned): overturn rates by
         group and month. Without it the report says they were not computed.
+    review_flags
+        One row per review and flag code (``code``, ``outcome``: upheld, overturned, or empty
+        while open): how often each flag is raised and how often leaders uphold or overturn it
+        (``monitoring.flags``), to tune flags such as ``nfa_with_uncoded_narrative_concern``.
     reference
         Attribute -> reference group for the decision comparisons (default: the largest group
         over the whole data, fixed across months).
@@ -198,7 +212,7 @@ def monitor(
     checks += drift.estimate_drift_checks(
         probability, estimate_pos, labels, reference_profile, **options
     )
-    tables: dict[str, Any] = {"reviews": None}
+    tables: dict[str, Any] = {"reviews": None, "flags": None}
     has = set(frame.columns)
     if "decision" in has:
         caveats.append(DECISIONS_CAVEAT.format(bands="risk bands of the estimate in each month"))
@@ -219,6 +233,8 @@ def monitor(
         caveats.append(patterns.NO_REVIEWS)
     else:
         tables["reviews"] = patterns.review_table(frame, month_pos, labels, reviews)
+    if review_flags is not None:
+        tables["flags"] = flags.flag_table(review_flags)
     if {"decision", "team_id"} <= has:
         caveats.append(WORKLOAD_CAVEAT)
         partial = [label for label, done in zip(labels, complete, strict=True) if not done]

@@ -18,7 +18,7 @@ SECTIONS: dict[str, str] = {
 }
 # Tables that belong with each section in the JSON.
 SECTION_TABLES: dict[str, tuple[str, ...]] = {
-    "decision_patterns": ("deflections", "reviews"),
+    "decision_patterns": ("deflections", "reviews", "flags"),
     "workload": ("team_months",),
     "performance": ("label_coverage",),
 }

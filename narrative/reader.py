@@ -123,9 +123,9 @@ class Reader:
         assert self.description_starts is not None and self.example_starts is not None
         assert self.example_rows is not None
         described = np.maximum.reduceat(
-            vectors @ self.descriptions.T, self.description_starts, axis=1
+            _cosines(vectors, self.descriptions), self.description_starts, axis=1
         )
-        cosine = vectors @ self.examples.T
+        cosine = _cosines(vectors, self.examples)
         if leave_out is not None:
             cosine[self.example_rows[None, :] == leave_out[:, None]] = -1.0
         ends = [*self.example_starts[1:], cosine.shape[1]]
@@ -223,16 +223,36 @@ def _open_session(reader: Reader, files: ModelFiles) -> None:
     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the batch's longest, not 128
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3  # errors only; onnxruntime never sees the text anyway
     # One thread: a service process shares the machine's cores with its other requests.
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(
-        str(files.model), sess_options=options, providers=["CPUExecutionProvider"]
+        session_model(files.model), sess_options=options, providers=["CPUExecutionProvider"]
     )
     reader._token_types = "token_type_ids" in {i.name for i in session.get_inputs()}
     reader._tokenizer = tokenizer
     reader._session = session
+
+
+def session_model(path: Path) -> bytes:
+    """The model as the session runs it: int8-weight products as integer kernels (int8.py)."""
+    import onnx
+
+    from narrative.int8 import integer_matmuls
+
+    model, _ = integer_matmuls(onnx.load(str(path)))
+    return model.SerializeToString()
+
+
+def _cosines(vectors: np.ndarray, references: np.ndarray) -> np.ndarray:
+    """Every vector's dot product with every reference row (both L2-normalised: cosines).
+
+    ``einsum`` rather than ``@``: products this small are quicker in one thread than through
+    the BLAS, whose worker threads otherwise spin for cores the machine's other work needs.
+    """
+    return np.einsum("ik,jk->ij", vectors, references, optimize=False)
 
 
 def _mean_of_top(cosine: np.ndarray, k: int) -> np.ndarray:

@@ -1,9 +1,11 @@
 """The application factory: ``create_app()`` (uvicorn: ``service.app:create_app --factory``).
 
 Nothing happens at import. The lifespan brings the database schema up to date, opens the
-engine, and loads the registry's champion once; routes get both from ``app.state``. Without a
-champion the service still starts: ``/health`` and scoring answer 503 until one is registered.
-A new champion is picked up without a restart (``service.model_watch``).
+engine, and loads the registry's champion and the narrative check's sentence model once; routes
+get them from ``app.state``. Without a champion the service still starts: ``/health`` and
+scoring answer 503 until one is registered. A new champion is picked up without a restart
+(``service.model_watch``). Without the sentence model, assessments say
+``narrative_check.available: false`` and everything else works.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -23,6 +25,9 @@ from data.workdays import SystemClock
 from models.registry import LoadedModel
 from service.db import Database
 from service.reports.refresh import Refresher
+
+if TYPE_CHECKING:
+    from narrative import Reader
 
 logger = logging.getLogger("triage.service")
 
@@ -42,8 +47,10 @@ def create_app(
     *,
     champion: LoadedModel | None = None,
     long_running: bool = False,
+    narrative_reader: Reader | None = None,
 ) -> FastAPI:
-    """Build the service; ``champion`` skips loading from the registry (embedding, tests)."""
+    """Build the service; ``champion`` skips loading from the registry (embedding, tests), and
+    ``narrative_reader`` loading the configured sentence model."""
     from service.api import v1
     from service.errors import register_error_handlers
     from service.health import router as health_router
@@ -63,7 +70,7 @@ def create_app(
         title="triage",
         version="1",
         description=DESCRIPTION,
-        lifespan=_lifespan(settings, champion, long_running),
+        lifespan=_lifespan(settings, champion, long_running, narrative_reader),
     )
     app.state.rate_limiter = rate_limiter(settings)
     app.state.report_refresher = Refresher()  # report computations off the request path
@@ -112,7 +119,12 @@ def serve_app() -> FastAPI:
     return create_app(long_running=True)
 
 
-def _lifespan(settings: Settings, champion: LoadedModel | None, long_running: bool):
+def _lifespan(
+    settings: Settings,
+    champion: LoadedModel | None,
+    long_running: bool,
+    narrative_reader: Reader | None,
+):
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from service.db import open_database
@@ -125,6 +137,9 @@ def _lifespan(settings: Settings, champion: LoadedModel | None, long_running: bo
             app.state.settings = settings
             app.state.db = db
             app.state.champion = champion or load_champion_or_none(settings, db)
+            app.state.narrative = narrative_reader or await run_in_threadpool(
+                load_narrative_reader, settings
+            )
             tasks = [asyncio.create_task(checkpoints(db))] if db.is_sqlite else []
             if settings.model_poll_seconds > 0:
                 tasks.append(asyncio.create_task(watch_champion(app, settings.model_poll_seconds)))
@@ -153,6 +168,18 @@ async def checkpoints(db: Database) -> None:
             await run_in_threadpool(db.checkpoint)
         except Exception as error:  # a failed checkpoint loses nothing: the log keeps the data
             logger.warning("WAL checkpoint failed: %s", type(error).__name__)
+
+
+def load_narrative_reader(settings: Settings) -> Reader:
+    """The narrative check's sentence model, once per process; unavailable (logged) if missing."""
+    from narrative import load_reader
+
+    reader = load_reader(settings)
+    if reader.available:
+        logger.info("loaded the narrative check's sentence model %s", reader.name)
+    else:
+        logger.warning("the narrative check is unavailable: %s", reader.reason)
+    return reader
 
 
 def load_champion_or_none(settings: Settings, db: Database) -> LoadedModel | None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from data.workdays import Clock
 from models.registry import LoadedModel
+from narrative import Reader
 from service import blocking
 from service.auth.schemas import Caller, Role
 from service.auth.service import token_holder
@@ -77,6 +78,11 @@ async def get_model(request: Request) -> LoadedModel:
     return loaded
 
 
+async def get_narrative_reader(request: Request) -> Reader:
+    """The narrative check's sentence model loaded at start-up (perhaps unavailable)."""
+    return request.app.state.narrative
+
+
 async def get_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -120,6 +126,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 ModelDep = Annotated[LoadedModel, Depends(get_model)]
+NarrativeDep = Annotated[Reader, Depends(get_narrative_reader)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 

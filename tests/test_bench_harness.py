@@ -254,3 +254,33 @@ def test_score_lua_sends_unique_valid_contacts(server, tmp_path):
     # Requests still in flight when wrk stops reach the server but are not counted by wrk.
     assert len(ids) - 4 <= figures["statuses"]["201"] <= len(ids)
     assert list(figures["statuses"]) == ["201"]
+
+
+def test_the_narrative_figures_are_reported_in_process_and_over_http():
+    narrative = {
+        "sentences": 10,
+        "runs": 200,
+        "wall_p50_ms": 61.5,
+        "wall_p95_ms": 140.25,
+        "cpu_p50_ms": 55.0,
+        "cpu_p95_ms": 90.0,
+        "rss_added_mib": 241.0,
+    }
+    http = {
+        "runs": 200,
+        "sentences": 10,
+        "with_narrative": {"p50_ms": 72.5, "p95_ms": 150.0, "check_available": True},
+        "without_narrative": {"p50_ms": 6.5, "p95_ms": 12.0, "check_available": False},
+    }
+    from benchmarks.report import figure_rows
+
+    results = {"features": {"narrative": narrative}, "narrative_http": http, "plan": {}}
+    rows = {row[0]: row[1] for row in figure_rows({**results, "targets": bench.judge(results)})}
+    assert rows["narrative check of 10 sentences in process, 200 runs"] == (
+        "wall p50 61.5, p95 140.2 ms; CPU p50 55.0, p95 90.0 ms; +241 MiB RSS"
+    )
+    one_at_a_time = "POST /v1/contacts/score one at a time"
+    with_text = f"{one_at_a_time}, with a 10-sentence narrative (200 requests)"
+    assert rows[with_text] == "p50 72.5 ms, p95 150.0 ms"
+    without = f"{one_at_a_time}, without a 10-sentence narrative (200 requests)"
+    assert rows[without] == "p50 6.5 ms, p95 12.0 ms (narrative check unavailable)"

@@ -18,7 +18,7 @@ from service.contacts.schemas import (
     ContactIn,
     RevisionAssessment,
 )
-from service.deps import DatabaseDep, ModelDep, SettingsDep, Worker
+from service.deps import DatabaseDep, ModelDep, NarrativeDep, SettingsDep, Worker
 from service.errors import InvalidField
 from service.schemas import AUTHENTICATED, JSON_BODY, error_responses
 
@@ -42,6 +42,7 @@ CONTACT_EXAMPLES = {
 async def score(
     caller: Worker,
     model: ModelDep,
+    reader: NarrativeDep,
     db: DatabaseDep,
     settings: SettingsDep,
     contact: Annotated[ContactIn, Body(openapi_examples=CONTACT_EXAMPLES)],
@@ -51,7 +52,9 @@ async def score(
     items = service.prepare([contact], settings)
     # The model and its explanation off the event loop, once; only the short store step is
     # handed to blocking.run (inline on SQLite unless a writer is busy).
-    assessed = await run_in_threadpool(service.assess_contacts, model, items, settings)
+    assessed = await run_in_threadpool(
+        service.assess_contacts, model, items, settings, narrative=reader
+    )
     [assessment] = await blocking.run(db, service.save_scored, db, items, assessed, by=caller)
     return assessment
 
@@ -63,10 +66,17 @@ async def score(
     responses=error_responses(*AUTHENTICATED, *JSON_BODY, 409, 503),
 )
 def score_batch(
-    caller: Worker, model: ModelDep, db: DatabaseDep, settings: SettingsDep, batch: BatchIn
+    caller: Worker,
+    model: ModelDep,
+    reader: NarrativeDep,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    batch: BatchIn,
 ) -> dict[str, Any]:
     """Assess and store several contacts in one transaction; 409 names every conflicting id."""
-    assessments = service.score_contacts(db, model, batch.contacts, by=caller, settings=settings)
+    assessments = service.score_contacts(
+        db, model, batch.contacts, by=caller, settings=settings, narrative=reader
+    )
     return {"assessments": assessments}
 
 
@@ -79,6 +89,7 @@ def score_batch(
 async def revise(
     caller: Worker,
     model: ModelDep,
+    reader: NarrativeDep,
     db: DatabaseDep,
     settings: SettingsDep,
     contact_id: Annotated[str, Path(pattern=CONTACT_ID_PATTERN, examples=["C-123"])],
@@ -90,5 +101,7 @@ async def revise(
     if contact.contact_id != contact_id:
         raise InvalidField(["body", "contact_id"], f"must be the path's contact_id, {contact_id}")
     [item] = service.prepare([contact], settings)
-    [assessed] = await run_in_threadpool(service.assess_contacts, model, [item], settings)
+    [assessed] = await run_in_threadpool(
+        service.assess_contacts, model, [item], settings, narrative=reader
+    )
     return await blocking.run(db, service.save_revision, db, item, assessed, by=caller)

@@ -221,6 +221,32 @@ class SubstantiveRisk(BaseModel):
     text: str
 
 
+class SentenceModelRef(BaseModel):
+    """The sentence model that read the narrative, by name and model-file SHA-256."""
+
+    name: str
+    sha256: str | None = Field(description="Null when the model file could not be read.")
+
+
+class NarrativeSuggestion(BaseModel):
+    """An uncoded concern the narrative may describe: a prompt, never a verdict."""
+
+    code: str = Field(description="A concern code not among the coded concerns.")
+    text: str = Field(description="The prompt a worker reads, quoting the sentence.")
+    sentence: str = Field(description="The narrative's sentence that suggested it.")
+    similarity: float = Field(description="The sentence's score for the concern (0 to 1).")
+
+
+class NarrativeCheck(BaseModel):
+    """What the narrative check found; it never changes the estimate (docs/narrative.md)."""
+
+    available: bool = Field(description="False when the sentence model is missing or refused.")
+    model: SentenceModelRef
+    suggestions: list[NarrativeSuggestion] = Field(
+        description="At most 3, most similar first; empty without a narrative."
+    )
+
+
 class Assessment(BaseModel):
     """The second opinion on one contact (api.md), with the model that gave it."""
 
@@ -230,6 +256,9 @@ class Assessment(BaseModel):
     explanation: Explanation
     surface_reliance: SurfaceReliance
     substantive_risk: SubstantiveRisk
+    narrative_check: NarrativeCheck | None = Field(
+        None, description="Uncoded concerns the narrative may describe; null if stored before."
+    )
     limits: list[Limit] = Field(
         default_factory=lambda: [NOT_RECORDED],
         description="What this estimate cannot see, each in a sentence (docs/contract/api.md).",

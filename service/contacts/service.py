@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from models.assess import assess_records
 from models.registry import LoadedModel
+from narrative import Reader
 from service.audit import service as audit
 from service.auth.schemas import Caller
 from service.contacts.canonical import Canonical, canonicalise
@@ -42,10 +43,12 @@ def score_contacts(
     *,
     by: Caller,
     settings: Settings,
+    narrative: Reader | None = None,
 ) -> list[dict[str, Any]]:
     """Assess and store new contacts, replay stored ones; all or nothing, in request order."""
     items = prepare(contacts, settings)
-    return save_scored(db, items, assess_contacts(loaded, items, settings), by=by)
+    assessed = assess_contacts(loaded, items, settings, narrative=narrative)
+    return save_scored(db, items, assessed, by=by)
 
 
 def prepare(contacts: list[ContactIn], settings: Settings) -> list[Canonical]:
@@ -133,15 +136,21 @@ def refuse_conflicts(items: list[Canonical], stored: dict[str, tuple[str, Any]])
 
 
 def assess_contacts(
-    loaded: LoadedModel, items: list[Canonical], settings: Settings
+    loaded: LoadedModel,
+    items: list[Canonical],
+    settings: Settings,
+    *,
+    narrative: Reader | None = None,
 ) -> list[dict[str, Any]]:
-    """The champion's assessments of the contacts, with the model and the substantive risk."""
+    """The champion's assessments of the contacts, with the model and the substantive risk, and
+    with ``narrative`` (the process's sentence model) each contact's narrative check."""
     records = assess_records(
         loaded.model,
         [i.body for i in items],
         surface_threshold=settings.surface_share_threshold,
         rare_cell_rows=settings.rare_cell_rows,
         defaulted=[i.defaulted for i in items],
+        narrative=narrative,
     )
     model = {"name": loaded.name, "version": loaded.version, "run_id": loaded.run_id}
     assessed_at = utcnow().isoformat()
@@ -286,12 +295,12 @@ def contact_and_assessment(session: Session, contact_id: str) -> tuple[Contact, 
 
 def assessment_facts(connection: Connection, contact_id: str) -> Row[Any]:
     """What a decision on a stored contact needs: its team, the child's age, and its
-    assessment's bands, surface share and model version; NotFound if no such contact."""
+    assessment's bands, surface share, model version and stored JSON (for the narrative check);
+    NotFound if no such contact."""
     row = connection.execute(_FACTS, {"contact_id": contact_id}).first()
     if row is None:
         raise NotFound(f"No contact {contact_id}.")
-    # For mypy: SQLAlchemy's typed Row is invariant; callers read it untyped
-    return row  # type: ignore[return-value]
+    return row
 
 
 _FACTS = (
@@ -303,6 +312,7 @@ _FACTS = (
         StoredAssessment.surface_share,
         StoredAssessment.surface_flagged,
         StoredAssessment.model_version,
+        StoredAssessment.assessment,
     )
     .join(StoredAssessment, StoredAssessment.contact_id == Contact.contact_id)
     .where(Contact.contact_id == bindparam("contact_id"))

@@ -6,6 +6,10 @@
 - ``nfa_on_surface_features_only``: no further action where every reason given is a surface
   reason, or where the estimate the NFA follows rests mainly on surface features (its surface
   share is over the threshold).
+- ``nfa_with_uncoded_narrative_concern``: no further action although the narrative check
+  suggested a concern that is not coded with a similarity of at least
+  ``narrative_flag_similarity`` (``TRIAGE_NARRATIVE_FLAG_SIMILARITY``). The suggestion is a
+  prompt, not a finding: the flag asks a team leader to read the narrative too.
 - ``more_information_despite_substantive_risk`` and ``signpost_despite_substantive_risk``: the
   contact deflected (sent back to the referrer, or signposted elsewhere) although the estimate
   is high on substantive grounds.
@@ -17,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from data.codes import Decision, Reason
+from data.codes import Concern, Decision, Reason
 
 
 class FlagCode(StrEnum):
@@ -25,6 +29,7 @@ class FlagCode(StrEnum):
 
     NFA_DESPITE_SUBSTANTIVE_RISK = "nfa_despite_substantive_risk"
     NFA_ON_SURFACE_FEATURES_ONLY = "nfa_on_surface_features_only"
+    NFA_WITH_UNCODED_NARRATIVE_CONCERN = "nfa_with_uncoded_narrative_concern"
     MORE_INFORMATION_DESPITE_SUBSTANTIVE_RISK = "more_information_despite_substantive_risk"
     SIGNPOST_DESPITE_SUBSTANTIVE_RISK = "signpost_despite_substantive_risk"
 
@@ -49,13 +54,18 @@ class AssessmentFacts:
     substantive_band: int
     surface_share: float
     surface_flagged: bool
+    # The narrative check's most similar uncoded suggestion (code, similarity); None when it
+    # suggested nothing, was unavailable, or the assessment predates it.
+    narrative_concern: tuple[str, float] | None = None
 
 
 @dataclass(frozen=True)
 class FlagThresholds:
-    """The rule's settings (``TRIAGE_FLAG_HIGH_RISK_BAND``): no defaults here, settings decide."""
+    """The rule's settings (``TRIAGE_FLAG_HIGH_RISK_BAND``, ``TRIAGE_NARRATIVE_FLAG_SIMILARITY``):
+    no defaults here, settings decide."""
 
     high_risk_band: int
+    narrative_flag_similarity: float
 
 
 @dataclass(frozen=True)
@@ -83,7 +93,20 @@ def decide_flags(
         if surface_reasons_only or assessment.surface_flagged:
             text = _surface_text(sorted(reasons), surface_reasons_only, assessment)
             flags.append(Flag(FlagCode.NFA_ON_SURFACE_FEATURES_ONLY, text))
+        concern = assessment.narrative_concern
+        if concern is not None and concern[1] >= thresholds.narrative_flag_similarity:
+            text = _narrative_text(*concern)
+            flags.append(Flag(FlagCode.NFA_WITH_UNCODED_NARRATIVE_CONCERN, text))
     return flags
+
+
+def _narrative_text(code: str, similarity: float) -> str:
+    # The concern's phrase, not the sentence: the narrative stays in the contact's record.
+    return (
+        f"No further action, although the narrative check suggested {Concern(code).phrase} "
+        f"(concern {code}, similarity {similarity:.2f}), which is not among the coded concerns. "
+        "Read the narrative: the suggestion is a prompt, not a finding."
+    )
 
 
 def _substantive_text(what: str, facts: AssessmentFacts) -> str:

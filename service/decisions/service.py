@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from models.narrative_check import top_uncoded_concern
 from service.audit import service as audit
 from service.audit.chain import fingerprint
 from service.auth.schemas import Caller
@@ -33,7 +34,10 @@ Source = Literal["worker", "review_overturn"]
 
 def thresholds(settings: Settings) -> FlagThresholds:
     """The flag rule's thresholds from the settings."""
-    return FlagThresholds(high_risk_band=settings.flag_high_risk_band)
+    return FlagThresholds(
+        high_risk_band=settings.flag_high_risk_band,
+        narrative_flag_similarity=settings.narrative_flag_similarity,
+    )
 
 
 class OpenReview(Protocol):
@@ -144,6 +148,7 @@ def record_decision(
         substantive_band=row.substantive_band,
         surface_share=row.surface_share,
         surface_flagged=row.surface_flagged,
+        narrative_concern=top_uncoded_concern(row.assessment),
     )
     due = decision_due(connection, contact_id, settings)
     late_reasons = check_timing(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from service.errors import ModelUnavailable
 from service.outcomes.export import contract_extract
-from service.reviews.tables import Review
+from service.reviews.tables import Review, ReviewFlag
 from service.timeliness.service import options_for
 
 
@@ -21,6 +21,14 @@ def resolved_reviews(session: Session) -> pd.DataFrame:
         select(Review.contact_id, Review.outcome).where(Review.status == "resolved")
     ).all()
     return pd.DataFrame(rows, columns=["contact_id", "outcome"])
+
+
+def review_flags(session: Session) -> pd.DataFrame:
+    """Each review's flag codes with its outcome (upheld, overturned, or None while open)."""
+    rows = session.execute(
+        select(ReviewFlag.code, Review.outcome).join(Review, Review.seq == ReviewFlag.review_seq)
+    ).all()
+    return pd.DataFrame(rows, columns=["code", "outcome"])
 
 
 def monitoring_report(session: Session, settings: Settings) -> dict[str, Any]:
@@ -42,6 +50,7 @@ def monitoring_report(session: Session, settings: Settings) -> dict[str, Any]:
         reference_profile=reference.profile,
         reference_model=reference.model,
         reviews=resolved_reviews(session),
+        review_flags=review_flags(session),
         min_n=settings.monitor_min_n,
         alpha=settings.monitor_alpha,
         min_auc=settings.gate_min_auc,

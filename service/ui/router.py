@@ -226,7 +226,14 @@ def score_contact(
             model = request.app.state.champion
             if model is None:
                 raise PageError(503, "No model is loaded", "Ask the data team to register one.")
-            contacts.score_contacts(db, model, [contact], by=caller, settings=settings)
+            contacts.score_contacts(
+                db,
+                model,
+                [contact],
+                by=caller,
+                settings=settings,
+                narrative=request.app.state.narrative,
+            )
             return see_other(f"/ui/contacts/{contact.contact_id}")
         except (Conflict, InvalidField) as error:
             errors = domain_messages(error, "contact_id", forms.CONTACT_LABELS)

@@ -12,7 +12,7 @@ from service.decisions.flags import (
     decide_flags,
 )
 
-RULE = FlagThresholds(high_risk_band=8)
+RULE = FlagThresholds(high_risk_band=8, narrative_flag_similarity=0.48)
 R = Reason
 NFA_RISK = FlagCode.NFA_DESPITE_SUBSTANTIVE_RISK
 NFA_SURFACE = FlagCode.NFA_ON_SURFACE_FEATURES_ONLY
@@ -127,5 +127,51 @@ def test_acting_on_a_contact_is_never_flagged(decision):
 
 
 def test_the_threshold_is_a_setting():
-    assert decide_flags(Decision.NFA, [], facts(5), FlagThresholds(high_risk_band=5))
-    assert not decide_flags(Decision.NFA, [], facts(5), FlagThresholds(high_risk_band=6))
+    assert decide_flags(Decision.NFA, [], facts(5), FlagThresholds(5, 0.48))
+    assert not decide_flags(Decision.NFA, [], facts(5), FlagThresholds(6, 0.48))
+
+
+NFA_NARRATIVE = FlagCode.NFA_WITH_UNCODED_NARRATIVE_CONCERN
+
+
+def narrative_facts(concern: tuple[str, float] | None) -> AssessmentFacts:
+    """A low, substantive estimate whose narrative check suggested ``concern`` (or nothing)."""
+    return AssessmentFacts(
+        bands=10, substantive_band=3, surface_share=0.2, surface_flagged=False,
+        narrative_concern=concern,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("concern", "expected"),
+    [
+        (("2B", 0.61), [NFA_NARRATIVE]),
+        (("2B", 0.48), [NFA_NARRATIVE]),  # at the threshold counts
+        (("2B", 0.47), []),
+        (None, []),
+    ],
+)
+def test_an_nfa_with_an_uncoded_narrative_concern_is_flagged(concern, expected):
+    flags = decide_flags(Decision.NFA, [R.NO_CONCERNS_IDENTIFIED], narrative_facts(concern), RULE)
+    assert [f.code for f in flags] == expected
+
+
+def test_the_narrative_flag_names_the_concern_but_never_quotes_the_narrative():
+    [flag] = decide_flags(Decision.NFA, [], narrative_facts(("2B", 0.612)), RULE)
+    assert "drug misuse by a parent or carer" in flag.text
+    assert "2B" in flag.text and "0.61" in flag.text
+    assert "'" not in flag.text  # no quoted sentence
+
+
+@pytest.mark.parametrize(
+    "decision",
+    [Decision.MORE_INFORMATION, Decision.SIGNPOST, Decision.EARLY_HELP, Decision.ASSESSMENT],
+)
+def test_only_an_nfa_raises_the_narrative_flag(decision):
+    assert decide_flags(decision, [], narrative_facts(("2B", 0.9)), RULE) == []
+
+
+def test_the_narrative_flag_threshold_is_a_setting():
+    concern = narrative_facts(("3B", 0.55))
+    assert decide_flags(Decision.NFA, [], concern, FlagThresholds(8, 0.55))
+    assert not decide_flags(Decision.NFA, [], concern, FlagThresholds(8, 0.56))

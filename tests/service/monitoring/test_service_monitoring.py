@@ -125,3 +125,50 @@ def _stored_report(app, client, as_contact, auth_for) -> dict:
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+HEROIN = "Mum was injecting heroin in the bathroom while the baby cried."
+NARRATIVE_FLAG = "nfa_with_uncoded_narrative_concern"
+
+
+def test_the_narrative_flag_is_counted_with_what_leaders_decided(
+    client, auth, as_contact, contact, tmp_path
+):
+    from typer.testing import CliRunner
+
+    from cli.main import app as cli
+
+    history = generate(GeneratorConfig(rows=200, seed=83, months=1))
+    body = {"contacts": [as_contact(row) for _, row in history.iterrows()]}
+    assert (
+        client.post("/v1/contacts/score/batch", json=body, headers=auth["worker"]).status_code
+        == 200
+    )
+    reviews = []
+    for n in range(3):
+        scored = client.post(
+            "/v1/contacts/score",
+            json=contact(f"N-{n}", concerns=["3B"], narrative=HEROIN),
+            headers=auth["worker"],
+        )
+        assert scored.status_code == 200
+        decided = client.post(
+            f"/v1/contacts/N-{n}/decision",
+            json={"decision": "nfa", "reasons": ["other"]},
+            headers=auth["worker"],
+        ).json()
+        assert NARRATIVE_FLAG in [f["code"] for f in decided["flags"]]
+        reviews.append(decided["review_id"])
+    upheld = {"outcome": "upheld", "note": "Read it: old news."}
+    overturned = {"outcome": "overturned", "note": "Needs a look.", "decision": "assessment"}
+    for review_id, outcome in zip(reviews[:2], (upheld, overturned), strict=True):
+        response = client.post(f"/v1/reviews/{review_id}", json=outcome, headers=auth["leader"])
+        assert response.status_code == 200, response.text
+    report = client.get("/v1/monitoring/report", headers=auth["data"]).json()
+    [row] = [r for r in report["decision_patterns"]["flags"] if r["code"] == NARRATIVE_FLAG]
+    assert (row["raised"], row["upheld"], row["overturned"], row["open"]) == (3, 1, 1, 1)
+    result = CliRunner().invoke(cli, ["monitor", "--out", str(tmp_path / "m.json")])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"flag {NARRATIVE_FLAG}: raised 3 times; 1 upheld, 1 overturned, 1 open." in result.output
+    )

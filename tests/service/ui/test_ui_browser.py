@@ -1,10 +1,10 @@
 """The pages in a real browser: Debian's Chromium driven by Playwright against a live server.
 
-A duty worker signs in, enters a contact, reads the second opinion and records an NFA that gets
-flagged; a team leader finds it in the queue, claims it and overturns it; the contact page then
-shows the new decision. Every page is checked with axe-core (no serious or critical
-violations) and for console errors; screenshots go to ``var/test-artifacts/ui`` (or
-``$TRIAGE_TEST_ARTIFACTS``).
+A duty worker signs in, enters a contact with a narrative, reads the second opinion and the
+narrative check's prompts and records an NFA that gets flagged; a team leader finds it in the
+queue, claims it and overturns it; the contact page then shows the new decision. Every page is
+checked with axe-core (no serious or critical violations) and for console errors; screenshots
+go to ``var/test-artifacts/ui`` (or ``$TRIAGE_TEST_ARTIFACTS``).
 """
 
 from __future__ import annotations
@@ -40,6 +40,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 BLOCKING = ("serious", "critical")
+# A narrative with a concern that is not coded in the browser flow (drug misuse by a parent).
+NARRATIVE = (
+    "Police attended after a neighbour called. "
+    "Mum was injecting heroin in the bathroom while the baby cried."
+)
 
 
 def free_port() -> int:
@@ -169,6 +174,7 @@ def test_worker_flags_an_nfa_and_a_leader_overturns_it(server, page):
     page.fill("#prior_contacts_12m", "5")
     page.check("#previous_cp_plan-1")
     page.check("#early_help_open-2")
+    page.fill("#narrative", NARRATIVE)
     with page.expect_navigation():
         page.click("button:has-text('Get a second opinion')")
     assert page.locator("#child_age_years-error").is_visible()
@@ -188,6 +194,19 @@ def test_worker_flags_an_nfa_and_a_leader_overturns_it(server, page):
     assert page.locator("#limits li").count() >= 3
     assert "not a model input" in page.inner_text("#limits")
     assert page.locator("#limits li[data-limit='never_has']").is_visible()
+    # The narrative check's prompts: under the estimate, before the decision form.
+    assert "drug misuse by a parent or carer" in page.inner_text("#narrative-suggestions")
+    assert "Prompts for your own reading" in page.inner_text("#narrative-check")
+    after = page.evaluate(
+        """() => {
+          const band = document.querySelector('#band');
+          const check = document.querySelector('#narrative-check');
+          const form = document.querySelector('form[action$="/decision"]');
+          const following = (a, b) => Boolean(a.compareDocumentPosition(b) & 4);
+          return [following(band, check), following(check, form)];
+        }"""
+    )
+    assert after == [True, True]
     check(page, "04-second-opinion")
 
     page.check("#decision-1")  # No further action
@@ -197,6 +216,7 @@ def test_worker_flags_an_nfa_and_a_leader_overturns_it(server, page):
     page.wait_for_selector("#recorded")
     assert "Flagged for review" in page.inner_text("#recorded")
     assert page.locator("#flags li").count() >= 1
+    assert "the narrative check suggested" in page.inner_text("#flags")
     check(page, "05-nfa-flagged")
 
     page.click("button:has-text('Sign out')")
