@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
@@ -77,10 +78,9 @@ class OidcClient:
 
     def _get_json(self, url: str) -> dict[str, Any]:
         try:
-            with self._http() as http:
-                response = http.get(url, withhold_token=True)
-                response.raise_for_status()
-                data = response.json()
+            response = httpx.get(url, timeout=HTTP_TIMEOUT)
+            response.raise_for_status()
+            data = response.json()
         except Exception as error:  # network, HTTP status or JSON: all mean "not usable now"
             raise ProviderUnavailable(f"{url}: {type(error).__name__}") from error
         if not isinstance(data, dict):

@@ -78,7 +78,7 @@ def take(session: Session, *, state: str, browser: str) -> OidcPending | None:
 
 def provision(session: Session, identity: Identity, *, request_id: str | None) -> User:
     """Create or update the user behind ``identity`` (audited) or raise Refused; no commit."""
-    by = Visitor(f"oidc:{identity.name}", request_id)
+    by = Visitor(f"oidc:{identity.name}"[:64], request_id)
     linked = session.get(OidcIdentity, (identity.issuer, identity.subject))
     if linked is not None and linked.user_name != identity.name:
         # The provider renamed the account: keep the name the audit trail already uses.
