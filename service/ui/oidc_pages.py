@@ -10,6 +10,7 @@ audited; nothing of the tokens is logged.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -138,6 +139,6 @@ def refuse(db: Database, name: str | None, reason: str, request_id: str | None) 
 def refused_page(request: Request, refused: Refused, contact: str) -> HTMLResponse:
     """The page for someone the provider knows but this service gives no role: whom to ask."""
     templates = request.app.state.ui_templates
-    context = {"caller": None, "csrf": "", "home": "/ui/login", "errors": {}}
+    context: dict[str, Any] = {"caller": None, "csrf": "", "home": "/ui/login", "errors": {}}
     context |= {"name": refused.name, "message": refused.message, "contact": contact}
     return templates.TemplateResponse(request, "signin_refused.html", context, status_code=403)

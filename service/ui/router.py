@@ -179,8 +179,8 @@ def render_login(
     """The sign-in page with a given session's token."""
     settings: Settings = request.app.state.settings
     templates = request.app.state.ui_templates
-    context = {"caller": None, "csrf": page.csrf, "next": safe_next(back), "errors": errors}
-    context |= {"home": "/ui/login", "oidc": settings.oidc_enabled}
+    context: dict[str, Any] = {"caller": None, "csrf": page.csrf, "errors": errors}
+    context |= {"next": safe_next(back), "home": "/ui/login", "oidc": settings.oidc_enabled}
     context["token_signin"] = settings.token_signin_enabled
     status = status or (401 if errors else 200)
     return templates.TemplateResponse(request, "login.html", context, status_code=status)

@@ -37,6 +37,8 @@ with warnings.catch_warnings():
 from oidc_server import ROLE_MAP, Provider, running_provider, sign_in_at_provider
 
 BASE = "http://localhost"
+# Expired ten minutes ago (beyond the one minute of leeway for clocks), issued an hour before.
+EXPIRED = {"exp": int(time.time()) - 600, "iat": int(time.time()) - 4200}
 CSRF_FIELD = 'name="csrf_token" value="'
 
 
@@ -313,7 +315,7 @@ def test_a_re_signed_token_with_the_same_claims_is_accepted(
         ({"aud": "another-client"}, "id_token:invalid_claim:aud"),
         ({"iss": "https://impostor.example"}, "id_token:invalid_claim:iss"),
         ({"nonce": "a-nonce-from-another-sign-in"}, "id_token:invalid_claim:nonce"),
-        ({"exp": int(time.time()) - 600, "iat": int(time.time()) - 4200}, "id_token:expired_token:exp"),
+        (EXPIRED, "id_token:expired_token:exp"),
     ],
     ids=["wrong-audience", "wrong-issuer", "wrong-nonce", "expired"],
 )
