@@ -258,11 +258,11 @@ def test_a_callback_without_state_or_from_another_browser_is_refused(browser, oi
     missing = browser.get(f"/ui/oidc/callback?code={code}")
     assert missing.status_code == 400
     assert audit_of(oidc_app)[-1][3] == {"method": "oidc", "reason": "state_missing"}
-    with TestClient(oidc_app, base_url=BASE, follow_redirects=False) as other:
-        other.get("/ui/login")  # a session of its own, so the cookie exists but differs
-        stolen = other.get(callback_path(back))
-        assert stolen.status_code == 400
-        assert other.get("/ui/inbox").status_code == 303
+    other = TestClient(oidc_app, base_url=BASE, follow_redirects=False)  # same started app
+    other.get("/ui/login")  # a session of its own, so the cookie exists but differs
+    stolen = other.get(callback_path(back))
+    assert stolen.status_code == 400
+    assert other.get("/ui/inbox").status_code == 303
     # Taken once, the pending sign-in is gone for its own browser too.
     assert browser.get(callback_path(back)).status_code == 400
     assert user_of(oidc_app, "amira") is None
@@ -387,10 +387,10 @@ def test_sign_out_ends_the_session_everywhere_and_at_the_provider(browser, oidc_
     query = parse_qs(end.query)
     assert query["post_logout_redirect_uri"] == [f"{BASE}/ui/login"]
     assert payload_of(query["id_token_hint"][0])["sub"] == "amira"
-    with TestClient(oidc_app, base_url=BASE, follow_redirects=False) as thief:
-        for name, value in copied.items():
-            thief.cookies.set(name, value, domain="localhost", path="/ui")
-        assert thief.get("/ui/inbox").status_code == 303  # the copied cookie is dead too
+    thief = TestClient(oidc_app, base_url=BASE, follow_redirects=False)  # same started app
+    for name, value in copied.items():
+        thief.cookies.set(name, value, domain="localhost", path="/ui")
+    assert thief.get("/ui/inbox").status_code == 303  # the copied cookie is dead too
     assert audit_of(oidc_app)[-1][1:] == ("user.signed_out", "amira", {"method": "oidc"})
     # The provider ends its own session on that URL (it asks the person to confirm).
     import httpx
