@@ -14,10 +14,15 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RATE_LIMIT_OFF = frozenset({"", "0", "off", "none"})
+# The roles of service.auth.schemas.Role (config imports nothing of the service).
+ROLES = ("duty_worker", "team_leader", "data_team", "admin")
 # Error messages (tests assert them).
 BAND_OUT_OF_RANGE = (
     "TRIAGE_FLAG_HIGH_RISK_BAND={band} can never be reached with TRIAGE_RISK_BANDS={bands}: "
     "bands run from 1 to {bands}, so set the high-risk band to {bands} or less"
+)
+OIDC_INCOMPLETE = (
+    "TRIAGE_OIDC_ISSUER is set, so TRIAGE_OIDC_CLIENT_ID and TRIAGE_OIDC_ROLE_MAP must be too"
 )
 
 
@@ -138,6 +143,42 @@ class Settings(BaseSettings):
         None, description="Keys the audit chain's HMAC; required outside development."
     )
 
+    # OpenID Connect sign-in for the pages (SECURITY.md, docs/deployment.md). Set the issuer to
+    # turn it on; roles come from the role claim's values through the role map.
+    oidc_issuer: str | None = Field(
+        None, description="The OpenID provider's issuer URL (its discovery document's base)."
+    )
+    oidc_client_id: str | None = Field(None, description="This service's client ID there.")
+    oidc_client_secret: SecretStr | None = Field(None, description="Its client secret.")
+    oidc_role_claim: str = Field("groups", description="The ID token claim listing groups.")
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Group (a value of the role claim) to role, as JSON: "
+            'TRIAGE_OIDC_ROLE_MAP=\'{"<group id>": "duty_worker"}\'.'
+        ),
+    )
+    oidc_team_claim: str | None = Field(
+        None, description="The ID token claim listing the user's teams (unset: none)."
+    )
+    oidc_name_claim: str = Field(
+        "preferred_username", description="The ID token claim that names the user."
+    )
+    oidc_scopes: str = Field("openid profile email", description="Scopes asked for at sign-in.")
+    oidc_redirect_uri: str | None = Field(
+        None,
+        description="The callback URL registered at the provider; unset: /ui/oidc/callback "
+        "on the host the browser used.",
+    )
+    oidc_access_contact: str = Field(
+        "your team leader or your IT service desk",
+        description="Whom people without a role are told to ask for access.",
+    )
+    page_token_signin: bool | None = Field(
+        None,
+        description="Allow API-token sign-in to the pages; unset: only when OIDC is not set up.",
+    )
+
     # Imports (`triage data import-cin`): keys the pseudonyms of imported records.
     pseudonym_key: SecretStr | None = Field(
         None, description="Keys imported records' pseudonyms (HMAC); required outside development."
@@ -173,6 +214,22 @@ class Settings(BaseSettings):
                 raise ValueError(f"not a rate limit like '600/minute': {value!r}") from error
         return value
 
+    @field_validator("oidc_role_map")
+    @classmethod
+    def _known_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        """Refuse a role map naming a role the service does not have."""
+        unknown = sorted(set(value.values()) - set(ROLES))
+        if unknown:
+            raise ValueError(f"unknown roles {unknown}: use {', '.join(ROLES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        """Refuse an OIDC set-up missing the client ID or the role map (nobody could sign in)."""
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_role_map):
+            raise ValueError(OIDC_INCOMPLETE)
+        return self
+
     @model_validator(mode="after")
     def _high_risk_band_exists(self) -> Settings:
         """Refuse a high-risk band above the number of bands: its flag could never fire."""
@@ -181,6 +238,18 @@ class Settings(BaseSettings):
                 BAND_OUT_OF_RANGE.format(band=self.flag_high_risk_band, bands=self.risk_bands)
             )
         return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Whether the pages sign people in through an OpenID provider."""
+        return bool(self.oidc_issuer)
+
+    @property
+    def token_signin_enabled(self) -> bool:
+        """Whether the pages accept an API token: the setting, else only without OIDC."""
+        if self.page_token_signin is not None:
+            return self.page_token_signin
+        return not self.oidc_enabled
 
     @property
     def rate_limit_enabled(self) -> bool:
@@ -243,6 +312,8 @@ def insecure_settings(settings: Settings) -> list[str]:
             problems.append(f"{name} uses a default or empty password: set a strong one.")
     if settings.cookie_secure is False:
         problems.append("TRIAGE_COOKIE_SECURE is false: sign-in cookies must only travel on HTTPS.")
+    if settings.oidc_issuer and not settings.oidc_issuer.startswith("https://"):
+        problems.append("TRIAGE_OIDC_ISSUER is not https: sign-ins must only travel on HTTPS.")
     if "*" in settings.cors_origins:
         problems.append("TRIAGE_CORS_ORIGINS allows every origin ('*'): list the origins instead.")
     return problems

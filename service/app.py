@@ -59,6 +59,7 @@ def create_app(
     from service.security import (
         SecurityHeadersMiddleware,
         never_log_result_rows,
+        provider_origin,
         rate_limiter,
         wants_hsts,
     )
@@ -93,7 +94,11 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(SecurityHeadersMiddleware, hsts=wants_hsts(settings))  # outermost
+    app.add_middleware(  # outermost
+        SecurityHeadersMiddleware,
+        hsts=wants_hsts(settings),
+        sign_out_origin=provider_origin(settings),
+    )
     return app
 
 

@@ -69,17 +69,36 @@ def _encode(*parts: dict[str, str]) -> Headers:
     return tuple((name.lower().encode(), value.encode()) for name, value in merged.items())
 
 
-def header_rules(*, hsts: bool) -> tuple[tuple[str, Headers], ...]:
-    """The headers for each path prefix, first match wins (the last prefix, "", matches all)."""
+def header_rules(
+    *, hsts: bool, sign_out_origin: str | None = None
+) -> tuple[tuple[str, Headers], ...]:
+    """The headers for each path prefix, first match wins (the last prefix, "", matches all).
+
+    ``sign_out_origin``: the OpenID provider's origin, where the sign-out form's answer sends the
+    browser to end the provider's session too (browsers apply form-action to that redirect).
+    """
     common = COMMON | (HSTS if hsts else {})
+    page_csp = PAGE_CSP
+    if sign_out_origin:
+        page_csp = PAGE_CSP.replace("form-action 'self'", f"form-action 'self' {sign_out_origin}")
     return (
         # Static files hold no personal data: browsers may cache them.
         ("/ui/static/", _encode(common, {"Content-Security-Policy": PAGE_CSP})),
-        ("/ui", _encode(common, NO_STORE, {"Content-Security-Policy": PAGE_CSP})),
+        ("/ui", _encode(common, NO_STORE, {"Content-Security-Policy": page_csp})),
         ("/docs", _encode(common, NO_STORE, {"Content-Security-Policy": DOCS_CSP})),
         ("/redoc", _encode(common, NO_STORE, {"Content-Security-Policy": DOCS_CSP})),
         ("", _encode(common, NO_STORE, {"Content-Security-Policy": API_CSP})),
     )
+
+
+def provider_origin(settings: Settings) -> str | None:
+    """The OpenID provider's origin (scheme, host and port of its issuer), if one is set."""
+    if not settings.oidc_issuer:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(settings.oidc_issuer)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def wants_hsts(settings: Settings) -> bool:
@@ -90,9 +109,11 @@ def wants_hsts(settings: Settings) -> bool:
 class SecurityHeadersMiddleware:
     """Add the security headers of the request's path to every HTTP answer."""
 
-    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+    def __init__(
+        self, app: ASGIApp, *, hsts: bool = False, sign_out_origin: str | None = None
+    ) -> None:
         self.app = app
-        self.rules = header_rules(hsts=hsts)
+        self.rules = header_rules(hsts=hsts, sign_out_origin=sign_out_origin)
 
     def headers_for(self, path: str) -> Headers:
         """The headers added to an answer for ``path``."""

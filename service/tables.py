@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.audit.tables import AuditEvent, AuditHead
-from service.auth.tables import User
+from service.auth.tables import OidcIdentity, OidcPending, PageSessionRecord, User
 from service.completions.tables import AssessmentCompletion
 from service.contacts.tables import Contact, ContactRevision, StoredAssessment
 from service.db import Base
@@ -25,7 +25,10 @@ __all__ = [
     "DecisionRecord",
     "InboxClaim",
     "ModelTrust",
+    "OidcIdentity",
+    "OidcPending",
     "OutcomeRecord",
+    "PageSessionRecord",
     "Review",
     "ReviewFlag",
     "StoredAssessment",

@@ -1,10 +1,11 @@
-"""The users table: one row per person or client; only a hash of each token is kept."""
+"""The users table (one row per person or client; only a hash of each token is kept), the
+pages' sessions, and the OpenID Connect sign-ins pending and done."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, UTCDateTime
@@ -20,3 +21,45 @@ class User(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PageSessionRecord(Base):
+    """One signed-in browser: the cookie holds only a random id whose SHA-256 is the key, so
+    signing out (ending the row) kills every copy of the cookie."""
+
+    __tablename__ = "page_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64), ForeignKey("users.name"), index=True)
+    method: Mapped[str] = mapped_column(String(16))  # "token" or "oidc"
+    # The provider's ID token, sent back as the hint when ending the provider's session.
+    id_token: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class OidcPending(Base):
+    """A sign-in sent to the provider and not yet back: its ``state`` (hashed), the browser
+    that started it, the nonce and PKCE verifier. Used once: the callback deletes it."""
+
+    __tablename__ = "oidc_pending"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    next_path: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class OidcIdentity(Base):
+    """The provider's account (issuer, subject) behind a user, and the teams its last sign-in
+    claimed (to be copied into the user's teams where the service keeps them)."""
+
+    __tablename__ = "oidc_identities"
+
+    issuer: Mapped[str] = mapped_column(String(512), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64), ForeignKey("users.name"), unique=True)
+    teams: Mapped[list[str]] = mapped_column(JSON)
+    signed_in_at: Mapped[datetime] = mapped_column(UTCDateTime)

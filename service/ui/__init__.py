@@ -16,11 +16,17 @@ def install_ui(app: FastAPI, settings: Settings) -> None:
     from fastapi.staticfiles import StaticFiles
     from fastapi.templating import Jinja2Templates
 
-    from service.ui import inbox_pages, router, session, timeliness_pages
+    from service.ui import inbox_pages, oidc_pages, router, session, timeliness_pages
 
     app.state.ui_signer = session.serializer(session.secret_key(settings))
     app.state.ui_templates = Jinja2Templates(directory=HERE / "templates")
+    app.state.oidc = None
+    if settings.oidc_enabled:  # no network here: discovery waits for the first sign-in
+        from service.auth.oidc import OidcClient
+
+        app.state.oidc = OidcClient(settings)
     app.include_router(router.router)
+    app.include_router(oidc_pages.router)
     app.include_router(inbox_pages.router)
     app.include_router(timeliness_pages.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")

@@ -17,13 +17,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from config.settings import Settings
 from data.workdays import working_days_between
+from service.auth import page_sessions
 from service.auth.schemas import Caller, Role
-from service.auth.service import active_user, authenticate, leaders
+from service.auth.service import authenticate, leaders
+from service.auth.tables import User
 from service.completions import service as completions
 from service.completions.schemas import CompletionIn
 from service.contacts import service as contacts
 from service.contacts.schemas import CONTACT_ID_PATTERN, ContactIn
+from service.db import Database
 from service.decisions import service as decisions
 from service.decisions.flags import FlagCode
 from service.decisions.schemas import DecisionIn
@@ -106,14 +110,10 @@ def page_user(*roles: Role) -> Callable[..., Caller]:
     """A dependency: the signed-in, active user with one of ``roles`` (else login or 403)."""
 
     def check(request: Request, db: DatabaseDep) -> Caller:
-        page = session.load(request)
-        if page is None or page.user is None:
+        user = signed_in(request, db)
+        if user is None:
             back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise LoginRequired(back)
-        with db.read() as read:
-            user = active_user(read, page.user)
-        if user is None:
-            raise LoginRequired(request.url.path)
         caller = Caller(user.name, Role(user.role), request.state.request_id)
         request.state.page_caller = caller
         if caller.role not in roles:
@@ -121,6 +121,17 @@ def page_user(*roles: Role) -> Callable[..., Caller]:
         return caller
 
     return check
+
+
+def signed_in(request: Request, db: Database) -> User | None:
+    """The active user of the request's live page session, or None."""
+    page = session.load(request)
+    if page is None or page.sid is None:
+        return None
+    hours = request.app.state.settings.session_hours
+    with db.read() as read:
+        found = page_sessions.current(read, page.sid, hours=hours)
+    return found[0] if found else None
 
 
 async def checked_form(request: Request) -> FormData:
@@ -145,18 +156,15 @@ Reader = Annotated[Caller, Depends(page_user(*READERS))]
 @router.get("")
 def start(request: Request, db: DatabaseDep) -> RedirectResponse:
     """Send a visitor to their first page (signing in first if need be)."""
-    page = session.load(request)
-    if page is not None and page.user is not None:
-        with db.read() as read:
-            user = active_user(read, page.user)
-        if user is not None and Role(user.role) in HOME:
-            return see_other(HOME[Role(user.role)])
+    user = signed_in(request, db)
+    if user is not None and Role(user.role) in HOME:
+        return see_other(HOME[Role(user.role)])
     return see_other("/ui/login")
 
 
 @router.get("/login")
 def login_page(request: Request, next: str = "") -> HTMLResponse:
-    """The sign-in form (starts an anonymous session for its CSRF token)."""
+    """The sign-in page (starts an anonymous session for its CSRF token)."""
     page = session.load(request) or session.new()
     response = render_login(request, page, next, {})
     session.save(request, response, page)
@@ -164,13 +172,19 @@ def login_page(request: Request, next: str = "") -> HTMLResponse:
 
 
 def render_login(
-    request: Request, page: session.PageSession, back: str, errors: dict[str, str]
+    request: Request,
+    page: session.PageSession,
+    back: str,
+    errors: dict[str, str],
+    status: int | None = None,
 ) -> HTMLResponse:
     """The sign-in page with a given session's token."""
+    settings: Settings = request.app.state.settings
     templates = request.app.state.ui_templates
-    context = {"caller": None, "csrf": page.csrf, "next": safe_next(back), "errors": errors}
-    context["home"] = "/ui/login"
-    status = 401 if errors else 200
+    context: dict[str, Any] = {"caller": None, "csrf": page.csrf, "errors": errors}
+    context |= {"next": safe_next(back), "home": "/ui/login", "oidc": settings.oidc_enabled}
+    context["token_signin"] = settings.token_signin_enabled
+    status = status or (401 if errors else 200)
     return templates.TemplateResponse(request, "login.html", context, status_code=status)
 
 
@@ -180,27 +194,69 @@ def safe_next(back: str) -> str:
 
 
 @router.post("/login")
-def login(request: Request, db: DatabaseDep, form: Form) -> Response:
-    """Sign in with an API token; a new session (and CSRF token) on success."""
+def login(request: Request, db: DatabaseDep, settings: SettingsDep, form: Form) -> Response:
+    """Sign in with an API token (unless OIDC replaced it); a new session on success."""
     token = str(form.get("token") or "").strip()
-    with db.read() as read:
-        user = authenticate(read, token) if token else None
     back = str(form.get("next") or "")
+    request_id = request.state.request_id
+    page = session.load(request) or session.new()
+    if not settings.token_signin_enabled:
+        with db.write.begin() as write:
+            page_sessions.refuse(
+                write, None, method="token", reason="token_signin_off", request_id=request_id
+            )
+        message = "Token: sign-in with a token is turned off; use your organisation's account"
+        return render_login(request, page, back, {"token": message}, status=403)
+    with db.write.begin() as write:
+        user = authenticate(write, token) if token else None
+        if user is None:
+            reason = "no_token" if not token else "unknown_or_revoked_token"
+            page_sessions.refuse(write, None, method="token", reason=reason, request_id=request_id)
+        else:
+            sid = page_sessions.start(write, user, method="token", request_id=request_id)
+            role = Role(user.role)
     if user is None:
         message = "Token: enter your API token" if not token else "Token: not valid or revoked"
-        page = session.load(request) or session.new()
         return render_login(request, page, back, {"token": message})
-    response = see_other(safe_next(back) or HOME.get(Role(user.role), "/ui/login"))
-    session.save(request, response, session.new(user.name))
+    response = see_other(safe_next(back) or HOME.get(role, "/ui/login"))
+    session.save(request, response, session.new(sid))
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, form: Form) -> RedirectResponse:
-    """Sign out."""
-    response = see_other("/ui/login")
+def logout(request: Request, db: DatabaseDep, form: Form) -> RedirectResponse:
+    """Sign out: end the server-side session (every copy of the cookie) and, for a provider
+    sign-in, the provider's session too where it offers that."""
+    page = session.load(request)
+    ended: tuple[str, str | None] | None = None
+    if page is not None and page.sid is not None:
+        with db.write.begin() as write:
+            record = page_sessions.end(write, page.sid, request_id=request.state.request_id)
+            ended = (record.method, record.id_token) if record else None
+    response = see_other(provider_sign_out(request, ended) or "/ui/login")
     session.clear(request, response)
     return response
+
+
+def provider_sign_out(request: Request, ended: tuple[str, str | None] | None) -> str | None:
+    """Where to end the provider's session after ending ours (None: nowhere)."""
+    client = getattr(request.app.state, "oidc", None)
+    if ended is None or ended[0] != "oidc" or client is None:
+        return None
+    return client.end_session_url(
+        id_token=ended[1], post_logout_redirect_uri=public_url(request, "/ui/login")
+    )
+
+
+def public_url(request: Request, path: str) -> str:
+    """``path`` on this service as the browser (or the provider) reaches it."""
+    configured = request.app.state.settings.oidc_redirect_uri
+    if configured:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(configured)
+        return f"{parts.scheme}://{parts.netloc}{path}"
+    return str(request.base_url).rstrip("/") + path
 
 
 # --- contacts --------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
-"""The pages' signed session cookie: who is signed in, and the CSRF token every form carries.
+"""The pages' signed session cookie: which server-side session it is, and the CSRF token
+every form carries.
 
-The cookie holds only a user name and a random CSRF token, signed (not encrypted) with
-``TRIAGE_SECRET_KEY``. It is HttpOnly and SameSite=Lax, and Secure unless the page is served on
-http://localhost (or as ``TRIAGE_COOKIE_SECURE`` says). Each request re-reads the user, so a
-revoked user is signed out at once.
+The cookie holds only a random session id (once signed in) and a random CSRF token, signed (not
+encrypted) with ``TRIAGE_SECRET_KEY``. It is HttpOnly and SameSite=Lax, and Secure unless the
+page is served on http://localhost (or as ``TRIAGE_COOKIE_SECURE`` says). Each request looks the
+session up (``service.auth.page_sessions``), so signing out, or revoking the user, ends it at
+once, for every copy of the cookie.
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ class MissingSecretKey(RuntimeError):
 
 @dataclass(frozen=True)
 class PageSession:
-    """What the cookie says: the signed-in user (if any) and the CSRF token."""
+    """What the cookie says: the CSRF token and, once signed in, the server-side session's id."""
 
     csrf: str
-    user: str | None = None
+    sid: str | None = None
 
 
 def secret_key(settings: Settings) -> str:
@@ -64,19 +66,19 @@ def load(request: Request) -> PageSession | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("csrf"), str):
         return None
-    user = data.get("user")
-    return PageSession(csrf=data["csrf"], user=user if isinstance(user, str) else None)
+    sid = data.get("sid")
+    return PageSession(csrf=data["csrf"], sid=sid if isinstance(sid, str) else None)
 
 
-def new(user: str | None = None) -> PageSession:
-    """A fresh session with a new CSRF token."""
-    return PageSession(csrf=secrets.token_urlsafe(32), user=user)
+def new(sid: str | None = None) -> PageSession:
+    """A fresh cookie session with a new CSRF token."""
+    return PageSession(csrf=secrets.token_urlsafe(32), sid=sid)
 
 
 def save(request: Request, response: Response, session: PageSession) -> None:
     """Set the signed cookie on ``response``."""
     settings: Settings = request.app.state.settings
-    value = request.app.state.ui_signer.dumps({"csrf": session.csrf, "user": session.user})
+    value = request.app.state.ui_signer.dumps({"csrf": session.csrf, "sid": session.sid})
     response.set_cookie(
         COOKIE,
         value,
