@@ -53,6 +53,7 @@ def create_app(
         SecurityHeadersMiddleware,
         never_log_result_rows,
         rate_limiter,
+        signin_throttle,
         wants_hsts,
     )
     from service.ui import install_ui
@@ -66,6 +67,7 @@ def create_app(
         lifespan=_lifespan(settings, champion, long_running),
     )
     app.state.rate_limiter = rate_limiter(settings)
+    app.state.signin_throttle = signin_throttle(settings)
     app.state.report_refresher = Refresher()  # report computations off the request path
     app.state.clock = SystemClock()  # the one "now" of every working-day clock
     # Decisions ask the review queue through this (reviews imports decisions, not back).

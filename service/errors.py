@@ -59,6 +59,16 @@ class TooManyRequests(DomainError):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
+class TooManyFailedSignIns(DomainError):
+    """Too many failed sign-ins from this address or with this token's prefix."""
+
+    status, type = 429, "rate_limited"
+
+    def __init__(self, limit: str, retry_after: int) -> None:
+        detail = f"Too many failed sign-ins ({limit}); retry after {retry_after} s."
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
 class ModelUnavailable(DomainError):
     status, type = 503, "model_unavailable"
 

@@ -13,6 +13,11 @@ whatever level an operator sets.
 The rate limit is counted in memory by the ``limits`` library, per user and per process: with N
 workers a user may make N times the limit. A shared store (e.g. Redis) would count across
 processes; the limit is against runaway clients and stolen tokens, not a billing quota.
+
+Failed sign-ins (a bearer token that matches nobody on /v1, a wrong token at /ui/login) are
+counted the same way by :class:`SigninThrottle`, per client address and per token prefix, in
+this process's memory: past ``TRIAGE_SIGNIN_FAILURE_LIMIT`` the next attempt is answered 429
+with ``Retry-After`` before the token is even looked up.
 """
 
 from __future__ import annotations
@@ -128,6 +133,49 @@ class RateLimiter:
                 reset = self.strategy.get_window_stats(item, "v1", user).reset_time
                 return max(1, math.ceil(reset - time.time()))
         return None
+
+
+PREFIX_CHARS = 8  # of a presented token: enough to group retries of one token, never the secret
+
+
+@dataclass(frozen=True)
+class SigninThrottle:
+    """Failed sign-ins per client address and per token prefix, in this process's memory."""
+
+    limit: RateLimitItem
+    strategy: Strategy
+    description: str
+
+    @staticmethod
+    def keys(address: str, token: str) -> tuple[tuple[str, str], ...]:
+        """The counters a sign-in attempt falls under."""
+        return (("address", address), ("prefix", token[:PREFIX_CHARS]))
+
+    def retry_after(self, address: str, token: str) -> int | None:
+        """None if this attempt may be checked, else seconds until one may."""
+        for kind, value in self.keys(address, token):
+            if not self.strategy.test(self.limit, "signin", kind, value):
+                reset = self.strategy.get_window_stats(self.limit, "signin", kind, value)
+                return max(1, math.ceil(reset.reset_time - time.time()))
+        return None
+
+    def failed(self, address: str, token: str) -> None:
+        """Count one failed sign-in against the address and the token prefix."""
+        for kind, value in self.keys(address, token):
+            self.strategy.hit(self.limit, "signin", kind, value)
+
+
+def signin_throttle(settings: Settings) -> SigninThrottle | None:
+    """The throttle for ``settings.signin_failure_limit``, or None when it is turned off."""
+    if not settings.signin_throttle_enabled:
+        return None
+    from limits import parse
+    from limits.storage import MemoryStorage
+    from limits.strategies import SlidingWindowCounterRateLimiter
+
+    strategy = SlidingWindowCounterRateLimiter(MemoryStorage())
+    limit = parse(settings.signin_failure_limit)
+    return SigninThrottle(limit, strategy, settings.signin_failure_limit)
 
 
 def rate_limiter(settings: Settings) -> RateLimiter | None:

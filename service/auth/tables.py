@@ -20,3 +20,7 @@ class User(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Every token expires (SECURITY.md); a rotated-out token may keep working until its own end.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    previous_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    previous_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -26,7 +26,14 @@ from service.decisions import service as decisions
 from service.decisions.flags import FlagCode
 from service.decisions.schemas import DecisionIn
 from service.decisions.timing import decision_due
-from service.deps import ClockDep, DatabaseDep, ReadSessionDep, SessionDep, SettingsDep
+from service.deps import (
+    ClockDep,
+    DatabaseDep,
+    ReadSessionDep,
+    SessionDep,
+    SettingsDep,
+    client_address,
+)
 from service.errors import (
     FIELD_RULE_ERRORS,
     Conflict,
@@ -162,13 +169,17 @@ def login_page(request: Request, next: str = "") -> HTMLResponse:
 
 
 def render_login(
-    request: Request, page: session.PageSession, back: str, errors: dict[str, str]
+    request: Request,
+    page: session.PageSession,
+    back: str,
+    errors: dict[str, str],
+    status: int | None = None,
 ) -> HTMLResponse:
     """The sign-in page with a given session's token."""
     templates = request.app.state.ui_templates
     context = {"caller": None, "csrf": page.csrf, "next": safe_next(back), "errors": errors}
     context["home"] = "/ui/login"
-    status = 401 if errors else 200
+    status = status or (401 if errors else 200)
     return templates.TemplateResponse(request, "login.html", context, status_code=status)
 
 
@@ -181,11 +192,22 @@ def safe_next(back: str) -> str:
 def login(request: Request, db: DatabaseDep, form: Form) -> Response:
     """Sign in with an API token; a new session (and CSRF token) on success."""
     token = str(form.get("token") or "").strip()
+    back = str(form.get("next") or "")
+    throttle, address = request.app.state.signin_throttle, client_address(request)
+    if token and throttle is not None and (wait := throttle.retry_after(address, token)):
+        page = session.load(request) or session.new()
+        message = f"Token: too many failed sign-ins; try again in {wait} seconds"
+        response = render_login(request, page, back, {"token": message}, status=429)
+        response.headers["Retry-After"] = str(wait)
+        return response
     with db.read() as read:
         user = authenticate(read, token) if token else None
-    back = str(form.get("next") or "")
     if user is None:
-        message = "Token: enter your API token" if not token else "Token: not valid or revoked"
+        if token and throttle is not None:
+            throttle.failed(address, token)
+        message = (
+            "Token: enter your API token" if not token else "Token: not valid, revoked or expired"
+        )
         page = session.load(request) or session.new()
         return render_login(request, page, back, {"token": message})
     response = see_other(safe_next(back) or HOME.get(Role(user.role), "/ui/login"))
