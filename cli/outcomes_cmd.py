@@ -52,10 +52,13 @@ def export(
         help="Include narratives and decision notes (left out by default).",
     ),
 ) -> None:
-    """Write the stored contacts, current decisions and outcomes as a contract extract."""
+    """Write the stored contacts, current decisions and outcomes as a contract extract.
+
+    In a CSV, text cells starting with = + - @ tab or CR are prefixed with ' (CSV injection).
+    """
     from cli.service_cmd import _open
     from data.io import write_contacts
-    from service.outcomes.export import contract_extract
+    from service.outcomes.export import contract_extract, spreadsheet_safe
 
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise typer.BadParameter("must end in .csv or .parquet", param_hint="--out")
@@ -65,6 +68,7 @@ def export(
             frame = contract_extract(session, free_text=with_free_text)
     finally:
         db.dispose()
-    write_contacts(frame, out)
+    # Spreadsheets run cells like "=..." as formulas; Parquet is read by code, kept exact.
+    write_contacts(spreadsheet_safe(frame) if out.suffix.lower() == ".csv" else frame, out)
     labelled = int(frame["outcome_need_12m"].notna().sum())
     typer.echo(f"Wrote {len(frame):,} contacts ({labelled:,} with an outcome) to {out}.")

@@ -47,7 +47,7 @@ def create_app(
     from service.api import v1
     from service.errors import register_error_handlers
     from service.health import router as health_router
-    from service.middleware import RequestContextMiddleware
+    from service.middleware import BodyLimitMiddleware, RequestContextMiddleware
     from service.reviews.service import QUEUE as REVIEW_QUEUE
     from service.security import (
         SecurityHeadersMiddleware,
@@ -77,6 +77,7 @@ def create_app(
     install_ui(app, settings)  # refuses a missing TRIAGE_SECRET_KEY in production
     refuse_insecure(settings)  # and any other default secret outside development
     register_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:  # closed unless origins are listed: no CORS headers at all
         from starlette.middleware.cors import CORSMiddleware

@@ -12,6 +12,8 @@ from service.contacts.schemas import Assessment, Revision, StoredContact
 from service.decisions.flags import FlagCode
 from service.schemas import NO_NUL
 
+NOTE_MAX_CHARS = 100_000  # far above any real note; bounds what one request can make us store
+
 DECISION_EXAMPLE: dict[str, Any] = {
     "decision": "nfa",
     "reasons": ["no_concerns_identified"],
@@ -32,7 +34,10 @@ class DecisionIn(BaseModel):
         description="child_age and referral_source are surface reasons.",
     )
     note: str = Field(
-        "", pattern=NO_NUL, description="Free text of any length: stored whole, never logged."
+        "",
+        max_length=NOTE_MAX_CHARS,
+        pattern=NO_NUL,
+        description="Free text up to 100,000 characters: stored whole, never logged.",
     )
     review_by: date | None = Field(
         None, description="Hold the case open for review by this date (today to a year ahead)."

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from data.codes import AGE_BANDS, Decision, Reason
-from service.decisions.schemas import FlagOut
+from service.decisions.schemas import NOTE_MAX_CHARS, FlagOut
 from service.schemas import NO_NUL
 
 AgeBand = Literal[tuple(label for label, _, _ in AGE_BANDS)]  # type: ignore[valid-type]
@@ -87,7 +87,9 @@ class ResolveIn(BaseModel):
 
     outcome: Outcome
     note: str = Field(
-        pattern=NO_NUL, description="Free text of any length: stored whole, never logged."
+        max_length=NOTE_MAX_CHARS,
+        pattern=NO_NUL,
+        description="Free text up to 100,000 characters: stored whole, never logged.",
     )
     decision: Decision | None = Field(
         None, validate_default=True, description="Required when overturned: the new decision."

@@ -1,7 +1,11 @@
 """The pages' signed session cookie: who is signed in, and the CSRF token every form carries.
 
-The cookie holds only a user name and a random CSRF token, signed (not encrypted) with
-``TRIAGE_SECRET_KEY``. It is HttpOnly and SameSite=Lax, and Secure unless the page is served on
+The cookie holds only a user name, a random CSRF token and when it was last used, signed (not
+encrypted) with ``TRIAGE_SECRET_KEY``. A session ends after ``TRIAGE_SESSION_HOURS`` without a
+request: :class:`RefreshSessionMiddleware` re-signs the cookie with a new last-seen time on
+every page answer. The cookie is HttpOnly and SameSite=Strict (another site's link or form never
+carries it, so nobody can make a signed-in browser open, and so audit as viewed, a contact from
+elsewhere), and Secure in production whatever the Host, else unless the page is served on
 http://localhost (or as ``TRIAGE_COOKIE_SECURE`` says). Each request re-reads the user, so a
 revoked user is signed out at once.
 """
@@ -11,11 +15,13 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.settings import Settings
 
@@ -23,6 +29,12 @@ logger = logging.getLogger("triage.service")
 COOKIE = "triage_session"
 CSRF_FIELD = "csrf_token"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+SAME_SITE = "strict"
+
+
+def now() -> float:
+    """Seconds since the epoch (replaced in tests to move time)."""
+    return time.time()
 
 
 class MissingSecretKey(RuntimeError):
@@ -64,6 +76,9 @@ def load(request: Request) -> PageSession | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("csrf"), str):
         return None
+    seen = data.get("seen")
+    if not isinstance(seen, int | float) or now() - seen > settings.session_hours * 3600:
+        return None  # idle too long (or a cookie from before last-seen times)
     user = data.get("user")
     return PageSession(csrf=data["csrf"], user=user if isinstance(user, str) else None)
 
@@ -76,14 +91,15 @@ def new(user: str | None = None) -> PageSession:
 def save(request: Request, response: Response, session: PageSession) -> None:
     """Set the signed cookie on ``response``."""
     settings: Settings = request.app.state.settings
-    value = request.app.state.ui_signer.dumps({"csrf": session.csrf, "user": session.user})
+    payload = {"csrf": session.csrf, "user": session.user, "seen": int(now())}
+    value = request.app.state.ui_signer.dumps(payload)
     response.set_cookie(
         COOKIE,
         value,
         max_age=int(settings.session_hours * 3600),
         path="/ui",
         httponly=True,
-        samesite="lax",
+        samesite=SAME_SITE,
         secure=secure(request, settings),
     )
 
@@ -94,15 +110,21 @@ def clear(request: Request, response: Response) -> None:
         COOKIE,
         path="/ui",
         httponly=True,
-        samesite="lax",
+        samesite=SAME_SITE,
         secure=secure(request, request.app.state.settings),
     )
 
 
 def secure(request: Request, settings: Settings) -> bool:
-    """Whether cookies are marked Secure: the setting, else all but plain-HTTP localhost."""
+    """Whether cookies are marked Secure: the setting, else in production, else not on localhost.
+
+    Production is served over TLS, often behind a proxy that speaks plain HTTP to the service
+    with any Host header, so there the request's scheme and Host are not evidence.
+    """
     if settings.cookie_secure is not None:
         return settings.cookie_secure
+    if settings.environment == "production":
+        return True
     return request.url.scheme == "https" or request.url.hostname not in LOOPBACK
 
 
@@ -111,3 +133,31 @@ def csrf_ok(session: PageSession | None, sent: object) -> bool:
     if session is None or not isinstance(sent, str) or not sent:
         return False
     return hmac.compare_digest(session.csrf.encode(), sent.encode())
+
+
+class RefreshSessionMiddleware:
+    """Re-sign a valid session cookie on each page answer, so it ends only after inactivity."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith("/ui") or path.startswith("/ui/static"):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+
+        async def send_refreshed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                if not any(name.lower() == b"set-cookie" for name, _ in headers):
+                    page = load(request)
+                    if page is not None:
+                        fresh = Response()
+                        save(request, fresh, page)
+                        headers.extend(h for h in fresh.raw_headers if h[0] == b"set-cookie")
+                        message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_refreshed)
