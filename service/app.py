@@ -73,7 +73,8 @@ def create_app(
     # Decisions ask the review queue through this (reviews imports decisions, not back).
     app.state.review_queue = REVIEW_QUEUE
     app.include_router(health_router)
-    app.include_router(v1, responses=rate_limited_response() if app.state.rate_limiter else None)
+    limited = app.state.rate_limiter is not None or app.state.signin_throttle is not None
+    app.include_router(v1, responses=rate_limited_response() if limited else None)
     install_ui(app, settings)  # refuses a missing TRIAGE_SECRET_KEY in production
     refuse_insecure(settings)  # and any other default secret outside development
     register_error_handlers(app)
@@ -101,7 +102,10 @@ def rate_limited_response() -> dict[int | str, dict[str, Any]]:
     return {
         429: {
             "model": ErrorOut,
-            "description": "Too many requests by this user (TRIAGE_RATE_LIMIT).",
+            "description": (
+                "Too many requests by this user (TRIAGE_RATE_LIMIT), or too many failed sign-ins "
+                "from this address or with this token (TRIAGE_SIGNIN_FAILURE_LIMIT)."
+            ),
             "headers": {
                 "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
             },

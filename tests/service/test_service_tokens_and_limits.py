@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from cli.main import app as cli
@@ -16,8 +18,10 @@ from config.settings import Settings
 from service.app import create_app
 from service.auth import service as auth_service
 from service.auth.schemas import Caller, Role
-from service.auth.service import add_user
-from service.db import utcnow
+from service.auth.service import add_user, hash_token, token_holder
+from service.auth.tables import User
+from service.db import create_engine_for, utcnow
+from service.migrate import upgrade_engine
 from service.ui import session as page_session
 
 runner = CliRunner()
@@ -373,3 +377,34 @@ def test_the_csv_export_neutralises_formulas_and_parquet_keeps_text(client, auth
     kept = pd.read_parquet(parquet).set_index("contact_id")
     assert kept.loc["C-1", "narrative"] == "=cmd|' /C calc'!A0"
     assert kept.loc["C-1", "team_id"] == "@team"
+
+
+def test_the_throttles_429_is_documented_even_without_a_rate_limit(settings):
+    app = create_app(settings.model_copy(update={"rate_limit": "0"}))
+    assert app.state.signin_throttle is not None
+    for path, operations in app.openapi()["paths"].items():
+        for operation in operations.values():
+            assert ("429" in operation["responses"]) == path.startswith("/v1"), path
+
+
+def test_tokens_from_before_expiry_end_90_days_after_the_upgrade(database_url, tmp_path):
+    engine = create_engine_for(Settings(home=tmp_path, database_url=database_url))
+    try:
+        upgrade_engine(engine, "0002")
+        with engine.connect() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (name, role, token_hash, created_at) "
+                    "VALUES ('ada', 'duty_worker', :digest, '2020-01-01 00:00:00')"
+                ),
+                {"digest": hash_token("old-token")},
+            )
+            connection.commit()
+        upgrade_engine(engine)
+        with engine.connect() as connection:
+            assert token_holder(connection, "old-token") == ("ada", "duty_worker")
+        with Session(engine) as session:
+            ends = session.get(User, "ada").expires_at
+        assert timedelta(days=89) < ends - utcnow() <= timedelta(days=90)
+    finally:
+        engine.dispose()
