@@ -240,17 +240,14 @@ def page_clock(monkeypatch):
     return state
 
 
-def signed_in_browser(app, started, token: str):
-    browser = started(app, base_url="http://localhost", follow_redirects=False)
-    browser.__enter__()
+def sign_in(browser, token: str) -> None:
     csrf = CSRF.search(browser.get("/ui/login").text).group(1)
     assert browser.post("/ui/login", data={"csrf_token": csrf, "token": token}).status_code == 303
-    return browser
 
 
-def test_a_page_session_ends_after_the_idle_hours(app, client, started, page_clock, settings):
-    browser = signed_in_browser(app, started, new_token(app, "ada"))
-    try:
+def test_a_page_session_ends_after_the_idle_hours(app, started, page_clock, settings):
+    with started(app, base_url="http://localhost", follow_redirects=False) as browser:
+        sign_in(browser, new_token(app, "ada"))
         idle = settings.session_hours * 3600
         page_clock["now"] += idle - 60
         assert browser.get("/ui/contacts/new").status_code == 200  # used: last seen now
@@ -259,8 +256,6 @@ def test_a_page_session_ends_after_the_idle_hours(app, client, started, page_clo
         page_clock["now"] += idle + 1
         gone = browser.get("/ui/contacts/new")
         assert gone.status_code == 303 and gone.headers["location"].startswith("/ui/login")
-    finally:
-        browser.__exit__(None, None, None)
 
 
 def test_the_page_cookie_is_secure_in_production_on_a_plain_http_host(
