@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
@@ -45,8 +45,10 @@ def later(monkeypatch):
 
 
 def new_token(app, name: str, days: int = 90) -> str:
-    with app.state.db.write() as session:
-        return add_user(session, name, Role.DUTY_WORKER, by=ADMIN, days=days, max_days=365)
+    with app.state.db.write.begin() as session:
+        return add_user(
+            session, name, Role.DUTY_WORKER, by=ADMIN, days=days, max_days=365, teams=["north"]
+        )
 
 
 # --- expiry and rotation ---------------------------------------------------------------------
@@ -79,11 +81,33 @@ def test_the_cli_gives_tokens_a_lifetime_capped_by_the_setting(app, client, monk
 
     get_settings.cache_clear()
     over = runner.invoke(
-        cli, ["users", "add", "ada", "--role", "duty_worker", "--expires-in-days", "31"]
+        cli,
+        [
+            "users",
+            "add",
+            "ada",
+            "--role",
+            "duty_worker",
+            "--team",
+            "north",
+            "--expires-in-days",
+            "31",
+        ],
     )
     assert over.exit_code == 2 and "--expires-in-days" in over.output
     made = runner.invoke(
-        cli, ["users", "add", "ada", "--role", "duty_worker", "--expires-in-days", "7"]
+        cli,
+        [
+            "users",
+            "add",
+            "ada",
+            "--role",
+            "duty_worker",
+            "--team",
+            "north",
+            "--expires-in-days",
+            "7",
+        ],
     )
     assert made.exit_code == 0, made.output
     token = made.stdout.strip().splitlines()[0]
@@ -96,7 +120,7 @@ def test_the_cli_gives_tokens_a_lifetime_capped_by_the_setting(app, client, monk
 
 
 def test_the_default_lifetime_is_90_days(app, client, later):
-    made = runner.invoke(cli, ["users", "add", "ada", "--role", "duty_worker"])
+    made = runner.invoke(cli, ["users", "add", "ada", "--role", "duty_worker", "--team", "north"])
     token = made.stdout.strip().splitlines()[0]
     later(timedelta(days=89))
     assert client.get("/v1/me", headers=bearer(token)).status_code == 200
@@ -328,14 +352,45 @@ def test_a_note_over_the_cap_is_refused_naming_the_field(client, auth, scored):
 def test_every_note_field_is_capped(app):
     schemas = app.openapi()["components"]["schemas"]
     notes = {
-        name: schema["properties"]["note"]
+        (name, field): spec.get("maxLength")
         for name, schema in schemas.items()
-        if "note" in schema.get("properties", {}) and name.endswith("In")
+        if name.endswith("In")
+        for field, spec in schema.get("properties", {}).items()
+        if field == "note" or field.endswith("_note")
     }
-    assert notes, "no note field found"
-    assert {name: note.get("maxLength") for name, note in notes.items()} == dict.fromkeys(
-        notes, 100_000
-    )
+    # Decisions (note, late_note), review resolutions (note), completions (note, late_note).
+    assert {
+        ("DecisionIn", "note"),
+        ("DecisionIn", "late_note"),
+        ("ResolveIn", "note"),
+        ("CompletionIn", "note"),
+        ("CompletionIn", "late_note"),
+    } <= set(notes)
+    assert notes == dict.fromkeys(notes, 100_000)
+
+
+def test_late_and_completion_notes_over_the_cap_are_refused_naming_the_field(
+    app, client, auth, scored
+):
+    from data.workdays import FixedClock
+
+    scored("C-1")
+    app.state.clock = FixedClock(date(2024, 6, 3))  # the decision is now late
+    url = "/v1/contacts/C-1/decision"
+    late = {"decision": "assessment", "reasons": ["other"], "late_reasons": ["worker_absence"]}
+    refused = client.post(url, json=late | {"late_note": "x" * 100_001}, headers=auth["worker"])
+    assert refused.status_code == 422
+    assert [e["loc"] for e in refused.json()["detail"]] == [["body", "late_note"]]
+    fits = late | {"late_note": "x" * 100_000}
+    assert client.post(url, json=fits, headers=auth["worker"]).status_code == 200, fits
+
+    completion = {"completed_on": "2024-06-03", "outcome": "nfa"}
+    url = "/v1/contacts/C-1/assessment"
+    for field in ("note", "late_note"):
+        body = completion | {field: "x" * 100_001}
+        refused = client.post(url, json=body, headers=auth["worker"])
+        assert refused.status_code == 422, refused.text
+        assert [e["loc"] for e in refused.json()["detail"]] == [["body", field]]
 
 
 # --- exports ---------------------------------------------------------------------------------
@@ -374,6 +429,28 @@ def test_the_csv_export_neutralises_formulas_and_parquet_keeps_text(client, auth
     assert kept.loc["C-1", "team_id"] == "@team"
 
 
+def test_every_text_column_of_the_contract_is_neutralised_in_a_csv(app, client, scored, tmp_path):
+    from data.contract import FIELDS
+    from data.io import write_contacts
+    from service.outcomes.export import contract_extract, spreadsheet_safe
+
+    scored("C-1")
+    with app.state.db.read() as session:
+        frame = contract_extract(session, free_text=True)
+    text_columns = [field.name for field in FIELDS if field.kind == "text"]
+    # The timeliness columns are free text too, and every one starts like a formula here.
+    assert {"late_note", "assessment_late_note", "decision_note", "narrative"} <= set(text_columns)
+    for column in text_columns:
+        frame[column] = pd.Series(["=HYPERLINK(1)"], dtype="string")
+    out = tmp_path / "safe.csv"
+    write_contacts(spreadsheet_safe(frame), out)
+    with out.open(newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    assert {column: row[column] for column in text_columns} == dict.fromkeys(
+        text_columns, "'=HYPERLINK(1)"
+    )
+
+
 def test_the_throttles_429_is_documented_even_without_a_rate_limit(settings):
     app = create_app(settings.model_copy(update={"rate_limit": "0"}))
     assert app.state.signin_throttle is not None
@@ -385,7 +462,7 @@ def test_the_throttles_429_is_documented_even_without_a_rate_limit(settings):
 def test_tokens_from_before_expiry_end_90_days_after_the_upgrade(database_url, tmp_path):
     engine = create_engine_for(Settings(home=tmp_path, database_url=database_url))
     try:
-        upgrade_engine(engine, "0002")
+        upgrade_engine(engine, "0500")  # the migration before expiry
         with engine.connect() as connection:
             connection.execute(
                 text(
