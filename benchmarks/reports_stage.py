@@ -106,7 +106,11 @@ def _insert(db, loaded, settings, prefix: str, start: int, bodies: list[dict[str
 def measure_reports(base: str, env: dict[str, str], plan: Plan, log: Path) -> dict[str, Any]:
     """`triage reports record`, then each route's latency as a team leader reads it."""
     name = f"bench-leader-{int(time.time())}"
-    token = triage(["users", "add", name, "--role", "team_leader"], env, log).strip().splitlines()
+    token = (
+        triage(["users", "add", name, "--role", "team_leader", "--team", "north"], env, log)
+        .strip()
+        .splitlines()
+    )
     began = time.perf_counter()
     output = triage(["reports", "record"], env, log)
     figures: dict[str, Any] = {"job_seconds": round(time.perf_counter() - began, 1)}

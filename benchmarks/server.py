@@ -88,7 +88,11 @@ def setup_home(home: Path, env: dict[str, str], plan: Plan, log: Path) -> str:
     home.mkdir(parents=True, exist_ok=True)
     triage(["quickstart", "--rows", str(plan.train_rows)], env, log)
     name = f"bench-{datetime.now(UTC):%Y%m%d%H%M%S}-{os.getpid()}"
-    token = triage(["users", "add", name, "--role", "duty_worker"], env, log).strip().splitlines()
+    token = (
+        triage(["users", "add", name, "--role", "duty_worker", "--team", "north"], env, log)
+        .strip()
+        .splitlines()
+    )
     if not token:
         raise RuntimeError(f"`triage users add` printed no token; see {log}")
     return token[-1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -68,9 +68,9 @@ def monitor(
     except (NoChampionError, LookupError) as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(2) from error
-    reviews = None
+    reviews = break_glass = None
     if data is None:
-        frame, reviews = _stored()
+        frame, reviews, break_glass = _stored()
     else:
         frame = _read(data)
     if frame.empty:
@@ -88,6 +88,7 @@ def monitor(
             alpha=alpha or settings.monitor_alpha,
             min_auc=settings.gate_min_auc,
             now=now,
+            break_glass=break_glass,
             timeliness=TimelinessOptions(
                 decision_due_working_days=settings.decision_due_working_days,
                 assessment_due_working_days=settings.assessment_due_working_days,
@@ -118,16 +119,19 @@ def monitor(
         )
 
 
-def _stored() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The service's store as a contract frame with its estimates, and its resolved reviews."""
+def _stored() -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
+    """The service's store as a contract frame with its estimates, its resolved reviews and its
+    break-glass reads."""
     from cli.service_cmd import _open
+    from service.auth.teams import break_glass_reads
     from service.monitoring.service import resolved_reviews
     from service.outcomes.export import contract_extract
 
     db = _open()
     try:
         with db.read() as session:
-            return contract_extract(session, with_assessment=True), resolved_reviews(session)
+            frame = contract_extract(session, with_assessment=True)
+            return frame, resolved_reviews(session), break_glass_reads(session)
     finally:
         db.dispose()
 

@@ -82,6 +82,11 @@ def users_add(
         "--expires-in-days",
         help="Token lifetime (TRIAGE_TOKEN_MAX_DAYS caps it).",
     ),
+    team: list[str] = typer.Option(
+        [],
+        "--team",
+        help="A team whose work they see; repeat for more (duty workers and leaders need one).",
+    ),
 ) -> None:
     """Create a user and print their API token once (only its hash is stored)."""
     from config.settings import get_settings
@@ -104,13 +109,15 @@ def users_add(
                     by=_cli_caller(),
                     days=expires_in_days,
                     max_days=max_days,
+                    teams=team,
                 )
             )
     finally:
         db.dispose()
     typer.echo(token)
+    in_teams = f" in {', '.join(dict.fromkeys(team))}" if team else ""
     typer.echo(
-        f"Created {role} {name}; the token expires in {expires_in_days} days. "
+        f"Created {role} {name}{in_teams}; the token expires in {expires_in_days} days. "
         "It is shown once; keep it safe.",
         err=True,
     )
@@ -152,14 +159,34 @@ def users_rotate(
     typer.echo(f"Rotated {name}'s token; the old one {old}. Shown once; keep it safe.", err=True)
 
 
+def users_teams(
+    name: str = typer.Argument(..., metavar="NAME", help="The duty worker or team leader."),
+    team: list[str] = typer.Option(
+        ..., "--team", help="A team whose work they see; repeat for more. Replaces their teams."
+    ),
+) -> None:
+    """Set the teams whose work a duty worker or team leader sees (audited)."""
+    from service.auth.service import change_teams
+
+    db = _open()
+    try:
+        with db.write.begin() as session:  # the command is the unit of work
+            teams = _domain(lambda: change_teams(session, name, team, by=_cli_caller()))
+    finally:
+        db.dispose()
+    typer.echo(f"{name} now works in {', '.join(teams)}.")
+
+
 def users_list() -> None:
-    """List users, their roles, whether their token is revoked, and when it expires."""
+    """List users, their roles and teams, whether revoked, and when their token expires."""
     from service.auth.service import list_users
+    from service.auth.teams import user_teams
 
     db = _open()
     try:
         with db.read() as session:
             users = list_users(session)
+            teams = {user.name: sorted(user_teams(session, user.name)) for user in users}
     finally:
         db.dispose()
     if not users:
@@ -167,7 +194,11 @@ def users_list() -> None:
     for user in users:
         state = f"revoked {user.revoked_at:%Y-%m-%d %H:%M}" if user.revoked_at else "active"
         created, expires = f"{user.created_at:%Y-%m-%d %H:%M}", f"{user.expires_at:%Y-%m-%d %H:%M}"
-        typer.echo(f"{user.name}\t{user.role}\t{state}\tcreated {created}\texpires {expires}")
+        scoped = user.role in ("duty_worker", "team_leader")
+        team_list = ",".join(teams[user.name]) or ("no team" if scoped else "all teams")
+        typer.echo(
+            f"{user.name}\t{user.role}\t{team_list}\t{state}\tcreated {created}\texpires {expires}"
+        )
 
 
 def users_revoke(

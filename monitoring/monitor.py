@@ -111,6 +111,7 @@ def monitor(
     min_auc: float = 0.65,
     now: datetime | str | None = None,
     timeliness: TimelinessOptions | None = None,
+    break_glass: list[Mapping[str, Any]] | None = None,
 ) -> MonitorReport:
     """Monitor contacts month by month: drift, decision patterns, workload and performance.
 
@@ -128,6 +129,9 @@ def monitor(
     reviews
         The service's reviews (``contact_id``, ``outcome`` upheld/overturned): overturn rates by
         group and month. Without it the report says they were not computed.
+    break_glass
+        The service's break-glass reads of other teams' contacts (``read_at``, ``read_by``,
+        ``contact_id``, ``team_id``; never the reason), listed in the report as they are.
     reference
         Attribute -> reference group for the decision comparisons (default: the largest group
         over the whole data, fixed across months).
@@ -198,7 +202,7 @@ def monitor(
     checks += drift.estimate_drift_checks(
         probability, estimate_pos, labels, reference_profile, **options
     )
-    tables: dict[str, Any] = {"reviews": None}
+    tables: dict[str, Any] = {"reviews": None, "break_glass": _break_glass_table(break_glass)}
     has = set(frame.columns)
     if "decision" in has:
         caveats.append(DECISIONS_CAVEAT.format(bands="risk bands of the estimate in each month"))
@@ -307,3 +311,13 @@ def monitor(
         alerts=build_alerts(checks, messages.describe),
         tables=tables,
     )
+
+
+def _break_glass_table(reads: list[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """The break-glass reads as report rows (times as ISO text), or None when not given."""
+    if reads is None:
+        return None
+    keys = ("read_at", "read_by", "contact_id", "team_id")
+    return [
+        {k: r[k].isoformat() if isinstance(r[k], datetime) else r[k] for k in keys} for r in reads
+    ]

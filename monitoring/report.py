@@ -79,6 +79,8 @@ class MonitorReport(StrictJson):
             for name in SECTION_TABLES.get(section, ()):
                 block[name] = clean(self.tables.get(name))
             out[section] = block
+        # Who read another team's contact under break-glass (None: the store was not read).
+        out["access"] = {"break_glass": clean(self.tables.get("break_glass"))}
         return out
 
     def summary(self) -> dict[str, Any]:

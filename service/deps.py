@@ -103,10 +103,11 @@ async def get_caller(
             throttle.failed(address, token)
         raise Unauthorized("The token is not valid or has been revoked.")
     name, role = check.holder
+    teams = check.teams
     limiter = request.app.state.rate_limiter
     if limiter is not None and (wait := limiter.retry_after(name)) is not None:
         raise TooManyRequests(limiter.description, wait)
-    return Caller(name, Role(role), request.state.request_id)
+    return Caller(name, Role(role), request.state.request_id, teams)
 
 
 TOKEN_EXPIRED = "token expired"

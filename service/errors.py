@@ -49,6 +49,12 @@ class Conflict(DomainError):
     status, type = 409, "conflict"
 
 
+class SeparationOfDuties(Conflict):
+    """The person who made a decision tried to claim, take or resolve its review."""
+
+    type = "separation_of_duties"
+
+
 class TooManyRequests(DomainError):
     """The caller has used up their rate limit; ``Retry-After`` says when to try again."""
 

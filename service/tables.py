@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.audit.tables import AuditEvent, AuditHead
-from service.auth.tables import User
+from service.auth.tables import BreakGlassRead, User, UserTeam
 from service.completions.tables import AssessmentCompletion
 from service.contacts.tables import Contact, ContactRevision, StoredAssessment
 from service.db import Base
@@ -19,6 +19,7 @@ __all__ = [
     "AssessmentCompletion",
     "AuditEvent",
     "AuditHead",
+    "BreakGlassRead",
     "Contact",
     "ContactRevision",
     "DecisionRecord",
@@ -29,5 +30,6 @@ __all__ = [
     "StoredAssessment",
     "StoredReport",
     "User",
+    "UserTeam",
     "metadata",
 ]

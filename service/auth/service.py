@@ -19,8 +19,9 @@ from sqlalchemy import Connection, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from service.audit import service as audit
-from service.auth.schemas import NAME_PATTERN, Caller, Role
-from service.auth.tables import User
+from service.auth.schemas import NAME_PATTERN, SCOPED_ROLES, Caller, Role
+from service.auth.tables import User, UserTeam
+from service.auth.teams import checked_teams, set_teams, user_teams
 from service.db import utcnow
 from service.errors import Conflict, InvalidField, NotFound
 
@@ -48,10 +49,13 @@ def add_user(
     by: Caller,
     days: int = DEFAULT_TOKEN_DAYS,
     max_days: int = DEFAULT_TOKEN_DAYS,
+    teams: tuple[str, ...] | list[str] = (),
 ) -> str:
-    """Create a user and return their new token (shown once, never stored); no commit."""
+    """Create a user in ``teams`` and return their new token (shown once, never stored); no
+    commit. Duty workers and team leaders need one team or more; other roles have none."""
     if not re.fullmatch(NAME_PATTERN, name):
         raise InvalidField(["name"], "must be 1-64 letters, digits, '.', '_', '@' or '-'.")
+    check_team_count(role, teams)
     if session.get(User, name) is not None:
         # Names stay unique forever: the audit trail refers to people by name.
         raise Conflict(f"User {name!r} already exists (revoked names are not reused).")
@@ -61,7 +65,27 @@ def add_user(
     user.expires_at = expires_at
     session.add(user)
     audit.append(session, by, "user.added", "user", name, {"role": role.value, "days": days})
+    if teams:
+        session.flush()  # the user's row first: each team row refers to it
+        set_teams(session, name, checked_teams(teams), by=by)
     return token
+
+
+def check_team_count(role: Role, teams: tuple[str, ...] | list[str]) -> None:
+    """422 on ``teams`` unless a scoped role has one or more and any other role none."""
+    if role in SCOPED_ROLES and not teams:
+        raise InvalidField(["teams"], f"a {role.value} needs one team or more (--team).")
+    if role not in SCOPED_ROLES and teams:
+        raise InvalidField(["teams"], f"a {role.value} sees every team and takes no --team.")
+
+
+def change_teams(session: Session, name: str, teams: list[str], *, by: Caller) -> list[str]:
+    """Replace an active duty worker's or team leader's teams (audited; no commit)."""
+    user = active_user(session, name)
+    if user is None:
+        raise NotFound(f"No active user {name!r}.")
+    check_team_count(Role(user.role), teams)
+    return set_teams(session, name, teams, by=by)
 
 
 def list_users(session: Session) -> list[User]:
@@ -69,9 +93,14 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
 
 
-def leaders(session: Session) -> list[str]:
-    """The names of the active team leaders (those a review may be assigned to)."""
+def leaders(session: Session, team: str | None = None) -> list[str]:
+    """The names of the active team leaders (those a review may be assigned to), or those of
+    ``team`` when given."""
     query = select(User.name).where(User.role == Role.TEAM_LEADER.value, User.revoked_at.is_(None))
+    if team is not None:
+        query = query.join(UserTeam, UserTeam.user_name == User.name).where(
+            UserTeam.team_id == team
+        )
     return list(session.scalars(query.order_by(User.name)))
 
 
@@ -121,6 +150,7 @@ class TokenCheck:
 
     holder: tuple[str, str] | None = None
     expired: bool = False
+    teams: frozenset[str] = frozenset()
 
 
 def check_token(connection: Connection, token: str) -> TokenCheck:
@@ -135,7 +165,7 @@ def check_token(connection: Connection, token: str) -> TokenCheck:
     ends = row.expires_at if current else row.previous_expires_at
     if ends is None or ends <= utcnow():
         return TokenCheck(expired=True)
-    return TokenCheck(holder=(row.name, row.role))
+    return TokenCheck(holder=(row.name, row.role), teams=user_teams(connection, row.name))
 
 
 def authenticate(session: Session, token: str) -> User | None:

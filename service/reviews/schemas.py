@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from data.codes import AGE_BANDS, Decision, Reason
-from service.decisions.schemas import NOTE_MAX_CHARS, FlagOut
-from service.schemas import NO_NUL
+from service.decisions.schemas import FlagOut
+from service.schemas import NO_NUL, note_field
 
 AgeBand = Literal[tuple(label for label, _, _ in AGE_BANDS)]  # type: ignore[valid-type]
 ReviewStatus = Literal["open", "resolved"]
@@ -50,6 +50,11 @@ class ReviewItem(BaseModel):
     resolved_by: str | None
     resolved_at: datetime | None
     new_decision_id: str | None = Field(description="The decision an overturn recorded.")
+    needs_another_leader: bool = Field(
+        False,
+        description="True when the caller made the reviewed decision: separation of duties "
+        "means another team leader must claim and resolve it.",
+    )
 
 
 class ReviewPage(BaseModel):
@@ -86,11 +91,7 @@ class ResolveIn(BaseModel):
     )
 
     outcome: Outcome
-    note: str = Field(
-        max_length=NOTE_MAX_CHARS,
-        pattern=NO_NUL,
-        description="Free text up to 100,000 characters: stored whole, never logged.",
-    )
+    note: str = note_field("The leader's note.", default=None)
     decision: Decision | None = Field(
         None, validate_default=True, description="Required when overturned: the new decision."
     )

@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 from data.workdays import working_days_between
 from service.auth.schemas import Caller, Role
 from service.auth.service import active_user, authenticate, leaders
+from service.auth.teams import user_teams
 from service.contacts import service as contacts
 from service.contacts.schemas import CONTACT_ID_PATTERN, ContactIn
 from service.decisions import service as decisions
@@ -117,9 +118,10 @@ def page_user(*roles: Role) -> Callable[..., Caller]:
             raise LoginRequired(back)
         with db.read() as read:
             user = active_user(read, page.user)
+            teams = user_teams(read, page.user) if user is not None else frozenset()
         if user is None:
             raise LoginRequired(request.url.path)
-        caller = Caller(user.name, Role(user.role), request.state.request_id)
+        caller = Caller(user.name, Role(user.role), request.state.request_id, teams)
         request.state.page_caller = caller
         if caller.role not in roles:
             raise PageError(403, "You cannot open this page", "Your role does not allow it.")
@@ -229,7 +231,8 @@ def logout(request: Request, form: Form) -> RedirectResponse:
 @router.get("/contacts/new")
 def new_contact(request: Request, caller: Worker) -> HTMLResponse:
     """The contact form."""
-    return render(request, "contact_new.html", values=dict(NEW_CONTACT), errors={})
+    values = {**NEW_CONTACT, "team_id": min(caller.teams, default="")}  # the first of theirs
+    return render(request, "contact_new.html", values=values, errors={})
 
 
 @router.post("/contacts/new")
@@ -246,7 +249,7 @@ def score_contact(
             model = request.app.state.champion
             if model is None:
                 raise PageError(503, "No model is loaded", "Ask the data team to register one.")
-            contacts.score_contacts(db, model, [contact], by=caller, settings=settings)
+            contacts.score_contacts(db, model, [contact], by=caller, settings=settings, batch=False)
             return see_other(f"/ui/contacts/{contact.contact_id}")
         except (Conflict, InvalidField) as error:
             errors = domain_messages(error, "contact_id", forms.CONTACT_LABELS)
@@ -379,9 +382,9 @@ def review_queue(request: Request, caller: Leader, db_session: ReadSessionDep) -
     )
     cursor = query.get("cursor") or None
     try:
-        found = reviews.list_reviews(db_session, filters, limit=50, cursor=cursor)
+        found = reviews.list_reviews(db_session, filters, by=caller, limit=50, cursor=cursor)
     except InvalidField:
-        found = reviews.list_reviews(db_session, filters, limit=50, cursor=None)
+        found = reviews.list_reviews(db_session, filters, by=caller, limit=50, cursor=None)
     # For mypy: `values` named the choices' tuples in the loop above
     values = {"status": filters.status, "team": team or "", **chosen}  # type: ignore[assignment]
     # For mypy: as above: `values` is the dict built on the line before
@@ -417,7 +420,7 @@ def render_review(
 ) -> HTMLResponse:
     """The review page, with the resolve form as typed and its errors."""
     with found_or_404("Review"):
-        item = reviews.get_review(db_session, review_id)
+        item = reviews.get_review(db_session, review_id, by=caller)
     found = stored_contact(db_session, item.contact_id, caller)
     reviewed = next(d for d in found["decisions"] if d.decision_id == item.decision_id)
     context = {
@@ -425,7 +428,7 @@ def render_review(
         "item": item,
         "reviewed": reviewed,
         "chart": waterfall(found["assessment"]["explanation"]),
-        "leaders": leaders(db_session),
+        "leaders": [name for name in leaders(db_session, item.team_id) if name != item.decided_by],
         "values": values or {"reasons": []},
         "errors": errors or {},
     }
