@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -111,7 +111,7 @@ def monitor(
     min_auc: float = 0.65,
     now: datetime | str | None = None,
     timeliness: TimelinessOptions | None = None,
-    break_glass: list[Mapping[str, Any]] | None = None,
+    break_glass: Sequence[Mapping[str, Any]] | None = None,
 ) -> MonitorReport:
     """Monitor contacts month by month: drift, decision patterns, workload and performance.
 
@@ -313,7 +313,9 @@ def monitor(
     )
 
 
-def _break_glass_table(reads: list[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
+def _break_glass_table(
+    reads: Sequence[Mapping[str, Any]] | None,
+) -> list[dict[str, Any]] | None:
     """The break-glass reads as report rows (times as ISO text), or None when not given."""
     if reads is None:
         return None

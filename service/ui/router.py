@@ -199,9 +199,9 @@ def login(request: Request, db: DatabaseDep, form: Form) -> Response:
     if token and throttle is not None and (wait := throttle.retry_after(address, token)):
         page = session.load(request) or session.new()
         message = f"Token: too many failed sign-ins; try again in {wait} seconds"
-        response = render_login(request, page, back, {"token": message}, status=429)
-        response.headers["Retry-After"] = str(wait)
-        return response
+        refused = render_login(request, page, back, {"token": message}, status=429)
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     with db.read() as read:
         user = authenticate(read, token) if token else None
     if user is None:
@@ -396,7 +396,8 @@ def review_queue(request: Request, caller: Leader, db_session: ReadSessionDep) -
         page=found,
         values=values,
         errors=errors,
-        leaders=leaders(db_session),
+        # Those a review may go to: the leaders of the caller's teams.
+        leaders=sorted({name for team in caller.teams for name in leaders(db_session, team)}),
     )
 
 

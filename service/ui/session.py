@@ -17,6 +17,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
@@ -29,7 +30,7 @@ logger = logging.getLogger("triage.service")
 COOKIE = "triage_session"
 CSRF_FIELD = "csrf_token"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
-SAME_SITE = "strict"
+SAME_SITE: Literal["strict"] = "strict"
 
 
 def now() -> float:

@@ -40,8 +40,15 @@ def test_every_action_is_recorded_with_who_when_model_and_request(
 ):
     review_id = act(client, auth, contact, high_risk)
     trail = [(e.actor, e.action, e.entity) for e in events(app)]
-    assert trail[: len(auth)] == [("cli:test", "user.added", "user")] * len(auth)
-    assert trail[len(auth) :] == [
+    # Each user added; duty workers and team leaders with their teams too.
+    setup = [
+        entry
+        for name in auth
+        for entry in [("cli:test", "user.added", "user")]
+        + ([("cli:test", "user.teams", "user")] if name not in ("data", "admin") else [])
+    ]
+    assert trail[: len(setup)] == setup
+    assert trail[len(setup) :] == [
         ("worker", "contact.scored", "contact"),
         ("worker", "decision.recorded", "decision"),
         ("leader", "contact.viewed", "contact"),
@@ -49,11 +56,11 @@ def test_every_action_is_recorded_with_who_when_model_and_request(
         ("leader", "decision.recorded", "decision"),
         ("leader", "review.resolved", "review"),
     ]
-    scored = events(app)[len(auth)]
+    scored = events(app)[len(setup)]
     assert (
         scored.request_id == "req-1" and scored.model_version == "1" and scored.entity_id == "C-1"
     )
-    assert all(e.request_id for e in events(app)[len(auth) :])
+    assert all(e.request_id for e in events(app)[len(setup) :])
     assert events(app)[-1].entity_id == review_id
     assert [e.seq for e in events(app)] == list(range(1, len(trail) + 1))
 
@@ -76,7 +83,8 @@ def test_verify_passes_on_an_untouched_trail(client, app, auth, contact, high_ri
 
 def test_verify_names_the_first_altered_entry(client, app, auth, contact, high_risk, settings):
     act(client, auth, contact, high_risk)
-    seq = len(auth) + 2  # the worker's decision
+    # The worker's decision (after the users' entries and the scoring).
+    seq = next(e.seq for e in events(app) if e.action == "decision.recorded")
     with app.state.db.engine.begin() as connection:
         connection.execute(
             text("UPDATE audit_events SET actor = 'someone' WHERE seq = :seq"), {"seq": seq}
