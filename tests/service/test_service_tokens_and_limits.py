@@ -396,7 +396,13 @@ def test_late_and_completion_notes_over_the_cap_are_refused_naming_the_field(
 # --- exports ---------------------------------------------------------------------------------
 
 
-def test_the_csv_export_neutralises_formulas_and_parquet_keeps_text(client, auth, scored, tmp_path):
+def test_the_csv_export_neutralises_formulas_and_parquet_keeps_text(
+    app, client, auth, scored, tmp_path
+):
+    from service.auth.service import change_teams
+
+    with app.state.db.write.begin() as session:  # the worker decides on these teams' contacts
+        change_teams(session, "worker", ["@team", "\tnorth", "north"], by=ADMIN)
     scored("C-1", narrative="=cmd|' /C calc'!A0", team_id="@team")
     scored("C-2", narrative="-1+1", team_id="\tnorth")
     scored("C-3", narrative="plain words", team_id="north")
