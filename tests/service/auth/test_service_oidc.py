@@ -214,6 +214,21 @@ def test_a_team_leader_gets_the_leaders_role_and_both_teams(browser, oidc_app):
         assert claimed_teams(session, "lee") == ["north", "south"]
 
 
+def test_the_pending_sign_in_survives_the_strict_session_cookie(browser, oidc_app):
+    # The provider's redirect back is started by another site: a browser sends it the Lax
+    # binding cookie, never the Strict session cookie.
+    started = browser.get("/ui/oidc/login")
+    binding = started.headers["set-cookie"]
+    assert binding.startswith("triage_oidc=") and "SameSite=lax" in binding
+    assert "Path=/ui/oidc" in binding and "HttpOnly" in binding
+    browser.cookies.delete("triage_session")
+    back = sign_in_at_provider(started.headers["location"], "amira")
+    assert browser.get(callback_path(back)).status_code == 303
+    # Signed in, "Sign in with your organisation's account" goes straight on.
+    again = browser.get("/ui/oidc/login?next=/ui/contacts/new")
+    assert again.status_code == 303 and again.headers["location"] == "/ui/contacts/new"
+
+
 def test_the_team_claim_scopes_what_an_oidc_user_sees(provider, champion_home, database_url):
     settings = Settings(home=champion_home, database_url=database_url, **provider.settings())
     trust_champion(settings)
