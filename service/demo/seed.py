@@ -225,6 +225,6 @@ def contact_in(row: dict) -> ContactIn:
 
 def split(reasons: object) -> list[str]:
     """``"a;b"`` as ``["a", "b"]``; a missing value as none."""
-    if reasons is None or pd.isna(reasons):  # type: ignore[call-overload]
+    if reasons is None or pd.isna(reasons):
         return []
     return [r for r in str(reasons).split(";") if r]
