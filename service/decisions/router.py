@@ -82,5 +82,5 @@ async def decide(
         by=caller,
         settings=settings,
         reviews=reviews,
-        today=clock.today(),
+        now=clock.now(),
     )

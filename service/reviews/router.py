@@ -98,6 +98,4 @@ def resolve(
 ) -> ReviewItem:
     """Uphold the decision, or overturn it with a new decision in your name. A resolved review
     leaves the queue; resolving it again is 409."""
-    return service.resolve(
-        session, review_id, body, by=caller, settings=settings, today=clock.today()
-    )
+    return service.resolve(session, review_id, body, by=caller, settings=settings, now=clock.now())
