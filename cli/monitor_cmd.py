@@ -133,8 +133,8 @@ def _stored(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
     """The service's store as a contract frame with its estimates, its resolved reviews and
     every review's flag codes with its outcome."""
     from cli.service_cmd import _open
+    from service.exports.contract import contract_extract
     from service.monitoring.service import resolved_reviews, review_flags
-    from service.outcomes.export import contract_extract
     from service.timeliness.service import options_for
 
     rules = options_for(settings, with_notes=False)
