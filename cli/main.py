@@ -9,6 +9,7 @@ import typer
 
 from cli import (
     data_cmd,
+    demo_cmd,
     fairness_cmd,
     model_cmd,
     models_cmd,
@@ -73,6 +74,12 @@ users_app.command("rotate")(service_cmd.users_rotate)
 users_app.command("teams")(service_cmd.users_teams)
 users_app.command("revoke")(service_cmd.users_revoke)
 app.add_typer(users_app, name="users")
+
+demo_app = typer.Typer(
+    help="Synthetic demonstration data for a fresh store (never production).", no_args_is_help=True
+)
+demo_app.command("seed")(demo_cmd.seed)
+app.add_typer(demo_app, name="demo")
 
 audit_app = typer.Typer(help="The service's tamper-evident audit trail.", no_args_is_help=True)
 audit_app.command("verify")(service_cmd.audit_verify)

@@ -137,8 +137,8 @@ def _stored(
     review's flag codes with its outcome, and its break-glass reads."""
     from cli.service_cmd import _open
     from service.auth.teams import break_glass_reads
+    from service.exports.contract import contract_extract
     from service.monitoring.service import resolved_reviews, review_flags
-    from service.outcomes.export import contract_extract
     from service.timeliness.service import options_for
 
     rules = options_for(settings, with_notes=False)

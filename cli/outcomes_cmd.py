@@ -60,7 +60,7 @@ def export(
     from cli.service_cmd import _open
     from config import get_settings
     from data.io import write_contacts
-    from service.outcomes.export import contract_extract, spreadsheet_safe
+    from service.exports.contract import contract_extract, spreadsheet_safe
     from service.timeliness.service import options_for
 
     if out.suffix.lower() not in (".csv", ".parquet"):

@@ -230,8 +230,9 @@ def audit_verify(
     note and contact body still matches its audited fingerprint; exit 1 naming what fails."""
     import json
 
-    from service.audit import anchor, stored_text
+    from service.audit import anchor
     from service.audit.service import verify
+    from service.integrity import stored_text
 
     db = _open()
     try:

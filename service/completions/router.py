@@ -35,5 +35,5 @@ def complete(
     otherwise, or when already completed). Recorded after its due day it must give
     `late_reasons`. A need outcome records `outcome_need_12m = true` unless one is stored."""
     return service.complete_assessment(
-        session, contact_id, body, by=caller, settings=settings, today=clock.today()
+        session, contact_id, body, by=caller, settings=settings, now=clock.now()
     )

@@ -7,7 +7,7 @@ Owns ``assessment_completions``. Reads the contact's current decision (``decisio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +22,6 @@ from service.auth.teams import require_team
 from service.completions.schemas import CompletionIn, CompletionOut, NeedOutcome
 from service.completions.tables import AssessmentCompletion
 from service.contacts.tables import Contact
-from service.db import utcnow
 from service.decisions.tables import DecisionRecord
 from service.errors import Conflict, InvalidField, NotFound
 from service.outcomes.service import record_need_unless_known
@@ -66,9 +65,9 @@ def complete_assessment(
     *,
     by: Caller,
     settings: Settings,
-    today: date,
+    now: datetime,
 ) -> CompletionOut:
-    """Record the assessment's completion (no commit).
+    """Record the assessment's completion at ``now``, the app's clock (no commit).
 
     NotFound for an unknown contact; Conflict when no assessment is open; InvalidField for a
     ``completed_on`` in the future or before receipt; ``LateReasonsError`` when the reasons do
@@ -89,6 +88,7 @@ def complete_assessment(
         )
     if session.get(AssessmentCompletion, contact_id) is not None:
         raise Conflict(f"The assessment of contact {contact_id} is already completed.")
+    today = london_date(now)
     check_completed_on(body.completed_on, received_on=london_date(received), today=today)
     due = assessment_due_on(received, working_days=settings.assessment_due_working_days)
     reasons = check_late_reasons(due, today, [r.value for r in body.late_reasons])
@@ -100,7 +100,7 @@ def complete_assessment(
         late_reasons=[r.value for r in reasons],
         late_note=body.late_note or None,
         recorded_by=by.name,
-        recorded_at=utcnow(),
+        recorded_at=now.astimezone(UTC),
     )
     session.add(record)
     session.flush()

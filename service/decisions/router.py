@@ -104,5 +104,5 @@ async def decide(
         by=caller,
         settings=settings,
         reviews=reviews,
-        today=clock.today(),
+        now=clock.now(),
     )

@@ -11,20 +11,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from data.workdays import london_date
 from models.narrative_check import top_uncoded_concern
 from service.audit import service as audit
 from service.audit.chain import fingerprint
 from service.auth.schemas import Caller
 from service.auth.teams import require_team
 from service.contacts.service import assessment_facts, get_contact
-from service.db import utcnow
 from service.decisions.flags import AssessmentFacts, Flag, FlagThresholds, decide_flags
 from service.decisions.schemas import DecisionIn, DecisionOut, DecisionRecorded, FlagOut
 from service.decisions.tables import DecisionRecord
@@ -70,12 +70,12 @@ def decide(
     by: Caller,
     settings: Settings,
     reviews: ReviewQueue,
-    today: date,
+    now: datetime,
 ) -> DecisionRecorded:
-    """Record a worker's decision; a flagged one opens a review (no commit).
+    """Record a worker's decision taken at ``now``; a flagged one opens a review (no commit).
 
     Raises ``ReviewByError`` or ``LateReasonsError`` (422 naming the field) when ``review_by``
-    or the late reasons do not fit ``today``.
+    or the late reasons do not fit ``now``'s day.
     """
     record, review_id = record_decision(
         session,
@@ -83,7 +83,7 @@ def decide(
         body,
         by=by,
         settings=settings,
-        today=today,
+        now=now,
         source="worker",
         open_review=reviews.open,
     )
@@ -107,7 +107,7 @@ def record_overturn(
     *,
     by: Caller,
     settings: Settings,
-    today: date,
+    now: datetime,
 ) -> str:
     """Record a team leader's decision on review (flagged, never queued again); its id.
 
@@ -120,7 +120,7 @@ def record_overturn(
         body,
         by=by,
         settings=settings,
-        today=today,
+        now=now,
         source="review_overturn",
     )
     return str(record["id"])
@@ -133,14 +133,15 @@ def record_decision(
     *,
     by: Caller,
     settings: Settings,
-    today: date,
+    now: datetime,
     source: Source,
     open_review: OpenReview | None = None,
 ) -> tuple[dict[str, Any], str | None]:
     """Store a decision with its flags (no commit); ask ``open_review`` to queue a flagged one.
 
-    Returns the decision's row and the id of the review it opened, if any. Plain statements on
-    the session's connection, not ORM objects: this runs on every decision.
+    Returns the decision's row and the id of the review it opened, if any. ``now`` (the app's
+    clock) is both the decision's ``decided_at`` and the day its lateness is judged on. Plain
+    statements on the session's connection, not ORM objects: this runs on every decision.
     """
     connection = session.connection()
     row = assessment_facts(connection, contact_id)
@@ -155,13 +156,13 @@ def record_decision(
     due = decision_due(connection, contact_id, settings)
     late_reasons = check_timing(
         due_on=due,
-        today=today,
+        today=london_date(now),
         review_by=body.review_by,
         late_reasons=body.late_reasons,
         exempt_from_late_reasons=source == "review_overturn",
     )
     flags = decide_flags(body.decision, body.reasons, facts, thresholds(settings))
-    record = new_record(contact_id, body, flags, by=by, source=source)
+    record = new_record(contact_id, body, flags, by=by, source=source, at=now)
     record["late_reasons"] = [r.value for r in late_reasons]
     record["late_note"] = body.late_note or None
     connection.execute(_INSERT_DECISION, record)
@@ -185,9 +186,15 @@ _INSERT_DECISION = DecisionRecord.__table__.insert()  # type: ignore[attr-define
 
 
 def new_record(
-    contact_id: str, body: DecisionIn, flags: list[Flag], *, by: Caller, source: Source
+    contact_id: str,
+    body: DecisionIn,
+    flags: list[Flag],
+    *,
+    by: Caller,
+    source: Source,
+    at: datetime,
 ) -> dict[str, Any]:
-    """The table row of a decision taken now by ``by``."""
+    """The table row of a decision taken by ``by`` at ``at``."""
     return {
         "id": str(uuid.uuid4()),
         "contact_id": contact_id,
@@ -196,7 +203,7 @@ def new_record(
         "note": body.note,
         "review_by": body.review_by,
         "decided_by": by.name,
-        "decided_at": utcnow(),
+        "decided_at": at.astimezone(UTC),
         "flags": [{"code": f.code.value, "text": f.text} for f in flags],
         "source": source,
     }

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fairness import audit_contract
-from service.outcomes.export import contract_extract
+from service.exports.contract import contract_extract
 from timeliness import TimelinessOptions
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from service.auth.teams import break_glass_reads
 from service.errors import ModelUnavailable
-from service.outcomes.export import contract_extract
+from service.exports.contract import contract_extract
 from service.reviews.tables import Review, ReviewFlag
 from service.timeliness.service import options_for
 

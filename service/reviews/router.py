@@ -101,6 +101,4 @@ def resolve(
     """Uphold the decision, or overturn it with a new decision in your name. A resolved review
     leaves the queue; resolving it again is 409, and so is resolving the review of your own
     decision (`separation_of_duties`)."""
-    return service.resolve(
-        session, review_id, body, by=caller, settings=settings, today=clock.today()
-    )
+    return service.resolve(session, review_id, body, by=caller, settings=settings, now=clock.now())

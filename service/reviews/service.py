@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, exists, select
@@ -140,7 +140,7 @@ def resolve(
     *,
     by: Caller,
     settings: Settings,
-    today: date,
+    now: datetime,
 ) -> ReviewItem:
     """Uphold or overturn; an overturn records the leader's decision (no commit)."""
     review = locked_open(session, review_id, by=by)
@@ -150,11 +150,9 @@ def resolve(
             f"Review {review_id} is assigned to {review.assigned_to}; reassign it first."
         )
     if body.outcome == "overturned":
-        review.new_decision_id = overturn(
-            session, review, body, by=by, settings=settings, today=today
-        )
+        review.new_decision_id = overturn(session, review, body, by=by, settings=settings, now=now)
     review.status, review.outcome, review.note = "resolved", body.outcome, body.note
-    review.resolved_by, review.resolved_at = by.name, utcnow()
+    review.resolved_by, review.resolved_at = by.name, now.astimezone(UTC)
     review.assigned_to = review.assigned_to or by.name
     details = {
         "outcome": body.outcome,
@@ -172,16 +170,14 @@ def overturn(
     *,
     by: Caller,
     settings: Settings,
-    today: date,
+    now: datetime,
 ) -> str:
     """Record the leader's decision in their name (flagged, but never queued again)."""
     assert body.decision is not None  # ResolveIn requires it for an overturn
     decision = DecisionIn(
         decision=body.decision, reasons=body.reasons, note=body.note, review_by=body.review_by
     )
-    return record_overturn(
-        session, review.contact_id, decision, by=by, settings=settings, today=today
-    )
+    return record_overturn(session, review.contact_id, decision, by=by, settings=settings, now=now)
 
 
 def open_review(

@@ -428,7 +428,7 @@ def decide(
                 by=caller,
                 settings=settings,
                 reviews=reviews.QUEUE,
-                today=clock.today(),
+                now=clock.now(),
             )
     except FIELD_RULE_ERRORS as error:
         db_session.rollback()
@@ -460,7 +460,7 @@ def complete_assessment(
                     completion,
                     by=caller,
                     settings=settings,
-                    today=clock.today(),
+                    now=clock.now(),
                 )
             return see_other(f"/ui/contacts/{contact_id}?completed=1#assessment-heading")
         except FIELD_RULE_ERRORS as error:
@@ -614,7 +614,7 @@ def resolve(
                 resolution,
                 by=caller,
                 settings=settings,
-                today=clock.today(),
+                now=clock.now(),
             )
     except FIELD_RULE_ERRORS as error:
         db_session.rollback()

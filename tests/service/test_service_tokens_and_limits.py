@@ -439,7 +439,7 @@ def test_the_csv_export_neutralises_formulas_and_parquet_keeps_text(
 def test_every_text_column_of_the_contract_is_neutralised_in_a_csv(app, client, scored, tmp_path):
     from data.contract import FIELDS
     from data.io import write_contacts
-    from service.outcomes.export import contract_extract, spreadsheet_safe
+    from service.exports.contract import contract_extract, spreadsheet_safe
 
     scored("C-1")
     with app.state.db.read() as session:

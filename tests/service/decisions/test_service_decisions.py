@@ -233,3 +233,34 @@ def test_a_new_decision_on_a_held_open_contact_is_due_on_its_review_by(client, a
     in_time = decide(client, auth["worker"], decision="nfa", reasons=["other"])
     assert in_time.status_code == 200, in_time.text
     assert in_time.json()["due_on"] == "2024-05-10" and in_time.json()["late_reasons"] == []
+
+
+def test_decided_at_is_the_clock_s_instant_and_the_report_agrees_with_it(client, auth, scored, app):
+    """One clock: a decision recorded with the clock on a day is stamped on that day, and the
+    report counts in time and late as the route judged them."""
+    scored("C-1")
+    scored("C-2")
+    stand(app, "2024-05-02")  # C-1's due day: in time
+    in_time = decide(client, auth["worker"], "C-1", decision="nfa", reasons=["other"])
+    assert in_time.status_code == 200, in_time.text
+    stand(app, "2024-05-09")  # five working days after C-2's due day: late
+    late = decide(
+        client,
+        auth["worker"],
+        "C-2",
+        decision="nfa",
+        reasons=["other"],
+        late_reasons=["team_capacity"],
+    )
+    assert late.status_code == 200, late.text
+    assert in_time.json()["decided_at"].startswith("2024-05-02T08:00:00")
+    assert late.json()["decided_at"].startswith("2024-05-09T08:00:00")
+    stored = client.get("/v1/contacts/C-2", headers=auth["worker"]).json()["decisions"][-1]
+    assert stored["decided_at"].startswith("2024-05-09")
+    report = client.get(
+        "/v1/timeliness/report", params={"as_at": "2024-05-09"}, headers=auth["leader"]
+    )
+    decisions = report.json()["overall"]["decisions"]
+    assert decisions["recorded"] == 2
+    assert decisions["in_time"] == 1 and decisions["late"] == 1
+    assert decisions["late_reasons"] == {"team_capacity": 1}
