@@ -104,7 +104,11 @@ def measure(items: int = 10_000, requests: int = 100, database_url: str | None =
             app.state.clock = FixedClock(datetime(2024, 9, 2, 9, 0, tzinfo=UTC))
             with app.state.db.write.begin() as session:
                 token = add_user(
-                    session, "bench", Role.TEAM_LEADER, by=Caller("cli:bench", Role.ADMIN)
+                    session,
+                    "bench",
+                    Role.TEAM_LEADER,
+                    by=Caller("cli:bench", Role.ADMIN),
+                    teams=[TEAM],
                 )
             fill(app.state.db, items)
             headers = {"Authorization": f"Bearer {token}"}

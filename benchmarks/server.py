@@ -14,6 +14,9 @@ from pathlib import Path
 
 from benchmarks.plan import STARTUP_SECONDS, TRIAGE, Plan
 
+# The bench's contacts come from the synthetic generator: its user works in all of its teams.
+SYNTHETIC_TEAMS = [arg for team in ("T1", "T2", "T3", "T4") for arg in ("--team", team)]
+
 
 def server_env(home: Path, plan: Plan) -> dict[str, str]:
     """The environment of the bench's `triage` commands and server."""
@@ -91,7 +94,11 @@ def setup_home(home: Path, env: dict[str, str], plan: Plan, log: Path) -> str:
     # the server would refuse to load it (SECURITY.md, "Trusted models").
     triage(["models", "trust"], env, log)
     name = f"bench-{datetime.now(UTC):%Y%m%d%H%M%S}-{os.getpid()}"
-    token = triage(["users", "add", name, "--role", "duty_worker"], env, log).strip().splitlines()
+    token = (
+        triage(["users", "add", name, "--role", "duty_worker", *SYNTHETIC_TEAMS], env, log)
+        .strip()
+        .splitlines()
+    )
     if not token:
         raise RuntimeError(f"`triage users add` printed no token; see {log}")
     return token[-1]

@@ -97,5 +97,7 @@ def describe(result: SeedResult) -> str:
     return (
         f"Loaded synthetic demonstration data (actor demo-seed): {result.contacts:,} contacts, "
         f"{result.decisions:,} decisions, {result.completions:,} completed assessments, "
-        f"{result.undecided:,} left undecided for the inbox."
+        f"{result.undecided:,} left undecided for the inbox. Teams: {', '.join(result.teams)}; "
+        "a user sees a team's work once added to it (triage users add NAME --role duty_worker "
+        "--team TEAM)."
     )

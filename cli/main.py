@@ -70,6 +70,8 @@ app.add_typer(outcomes_app, name="outcomes")
 users_app = typer.Typer(help="Users of the service and their API tokens.", no_args_is_help=True)
 users_app.command("add")(service_cmd.users_add)
 users_app.command("list")(service_cmd.users_list)
+users_app.command("rotate")(service_cmd.users_rotate)
+users_app.command("teams")(service_cmd.users_teams)
 users_app.command("revoke")(service_cmd.users_revoke)
 app.add_typer(users_app, name="users")
 

@@ -68,9 +68,9 @@ def monitor(
     except (NoChampionError, LookupError) as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(2) from error
-    reviews = flags = None
+    reviews = flags = break_glass = None
     if data is None:
-        frame, reviews, flags = _stored(settings)
+        frame, reviews, flags, break_glass = _stored(settings)
     else:
         frame = _read(data)
     if frame.empty:
@@ -89,6 +89,7 @@ def monitor(
             alpha=alpha or settings.monitor_alpha,
             min_auc=settings.gate_min_auc,
             now=now,
+            break_glass=break_glass,
             timeliness=TimelinessOptions(
                 decision_due_working_days=settings.decision_due_working_days,
                 assessment_due_working_days=settings.assessment_due_working_days,
@@ -129,10 +130,13 @@ def flag_line(row: dict[str, Any]) -> str:
     )
 
 
-def _stored(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The service's store as a contract frame with its estimates, its resolved reviews and
-    every review's flag codes with its outcome."""
+def _stored(
+    settings: Settings,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
+    """The service's store as a contract frame with its estimates, its resolved reviews, every
+    review's flag codes with its outcome, and its break-glass reads."""
     from cli.service_cmd import _open
+    from service.auth.teams import break_glass_reads
     from service.exports.contract import contract_extract
     from service.monitoring.service import resolved_reviews, review_flags
     from service.timeliness.service import options_for
@@ -145,6 +149,7 @@ def _stored(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
                 contract_extract(session, with_assessment=True, rules=rules),
                 resolved_reviews(session),
                 review_flags(session),
+                break_glass_reads(session),
             )
     finally:
         db.dispose()

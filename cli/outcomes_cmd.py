@@ -53,11 +53,14 @@ def export(
     ),
 ) -> None:
     """Write the stored contacts, current decisions (with due days and late reasons), the
-    assessments' completions and the outcomes as a contract extract."""
+    assessments' completions and the outcomes as a contract extract.
+
+    In a CSV, text cells starting with = + - @ tab or CR are prefixed with ' (CSV injection).
+    """
     from cli.service_cmd import _open
     from config import get_settings
     from data.io import write_contacts
-    from service.exports.contract import contract_extract
+    from service.exports.contract import contract_extract, spreadsheet_safe
     from service.timeliness.service import options_for
 
     if out.suffix.lower() not in (".csv", ".parquet"):
@@ -72,6 +75,7 @@ def export(
             )
     finally:
         db.dispose()
-    write_contacts(frame, out)
+    # Spreadsheets run cells like "=..." as formulas; Parquet is read by code, kept exact.
+    write_contacts(spreadsheet_safe(frame) if out.suffix.lower() == ".csv" else frame, out)
     labelled = int(frame["outcome_need_12m"].notna().sum())
     typer.echo(f"Wrote {len(frame):,} contacts ({labelled:,} with an outcome) to {out}.")

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from service.db import Database
 
 ROLES = ("duty_worker", "team_leader", "data_team", "admin")
+DEFAULT_TOKEN_DAYS = (
+    90  # as service.auth.service.DEFAULT_TOKEN_DAYS (not imported: keeps start-up fast)
+)
 T = TypeVar("T")
 
 
@@ -75,38 +78,128 @@ def users_add(
         ..., metavar="NAME", help="A unique name (letters, digits, . _ @ -)."
     ),
     role: str = typer.Option(..., "--role", help=f"One of: {', '.join(ROLES)}."),
+    expires_in_days: int = typer.Option(
+        DEFAULT_TOKEN_DAYS,
+        "--expires-in-days",
+        help="Token lifetime (TRIAGE_TOKEN_MAX_DAYS caps it).",
+    ),
+    team: list[str] = typer.Option(
+        [],
+        "--team",
+        help="A team whose work they see; repeat for more (duty workers and leaders need one).",
+    ),
 ) -> None:
     """Create a user and print their API token once (only its hash is stored)."""
+    from config.settings import get_settings
     from service.auth.schemas import Role
     from service.auth.service import add_user
 
     if role not in ROLES:
         raise typer.BadParameter(f"must be one of {', '.join(ROLES)}", param_hint="--role")
+    max_days = get_settings().token_max_days
+    if not 1 <= expires_in_days <= max_days:
+        raise typer.BadParameter(f"must be 1 to {max_days} days", param_hint="--expires-in-days")
     db = _open()
     try:
         with db.write.begin() as session:  # the command is the unit of work
-            token = _domain(lambda: add_user(session, name, Role(role), by=_cli_caller()))
+            token = _domain(
+                lambda: add_user(
+                    session,
+                    name,
+                    Role(role),
+                    by=_cli_caller(),
+                    days=expires_in_days,
+                    max_days=max_days,
+                    teams=team,
+                )
+            )
     finally:
         db.dispose()
     typer.echo(token)
-    typer.echo(f"Created {role} {name}. This token is shown once; keep it safe.", err=True)
+    in_teams = f" in {', '.join(dict.fromkeys(team))}" if team else ""
+    typer.echo(
+        f"Created {role} {name}{in_teams}; the token expires in {expires_in_days} days. "
+        "It is shown once; keep it safe.",
+        err=True,
+    )
+
+
+def users_rotate(
+    name: str = typer.Argument(..., metavar="NAME", help="The user whose token to replace."),
+    expires_in_days: int = typer.Option(
+        DEFAULT_TOKEN_DAYS, "--expires-in-days", help="New token's lifetime (capped as for add)."
+    ),
+    overlap_hours: float = typer.Option(
+        0.0, "--overlap-hours", min=0, help="Hours the old token keeps working (0: stops now)."
+    ),
+) -> None:
+    """Print a new API token for NAME once; the old one stops (after the overlap, if any)."""
+    from config.settings import get_settings
+    from service.auth.service import rotate_token
+
+    max_days = get_settings().token_max_days
+    if not 1 <= expires_in_days <= max_days:
+        raise typer.BadParameter(f"must be 1 to {max_days} days", param_hint="--expires-in-days")
+    db = _open()
+    try:
+        with db.write.begin() as session:  # the command is the unit of work
+            token = _domain(
+                lambda: rotate_token(
+                    session,
+                    name,
+                    by=_cli_caller(),
+                    days=expires_in_days,
+                    max_days=max_days,
+                    overlap_hours=overlap_hours,
+                )
+            )
+    finally:
+        db.dispose()
+    typer.echo(token)
+    old = f"works {overlap_hours:g} more hours" if overlap_hours else "has stopped working"
+    typer.echo(f"Rotated {name}'s token; the old one {old}. Shown once; keep it safe.", err=True)
+
+
+def users_teams(
+    name: str = typer.Argument(..., metavar="NAME", help="The duty worker or team leader."),
+    team: list[str] = typer.Option(
+        ..., "--team", help="A team whose work they see; repeat for more. Replaces their teams."
+    ),
+) -> None:
+    """Set the teams whose work a duty worker or team leader sees (audited)."""
+    from service.auth.service import change_teams
+
+    db = _open()
+    try:
+        with db.write.begin() as session:  # the command is the unit of work
+            teams = _domain(lambda: change_teams(session, name, team, by=_cli_caller()))
+    finally:
+        db.dispose()
+    typer.echo(f"{name} now works in {', '.join(teams)}.")
 
 
 def users_list() -> None:
-    """List users, their roles, and whether their token is revoked."""
+    """List users, their roles and teams, whether revoked, and when their token expires."""
     from service.auth.service import list_users
+    from service.auth.teams import user_teams
 
     db = _open()
     try:
         with db.read() as session:
             users = list_users(session)
+            teams = {user.name: sorted(user_teams(session, user.name)) for user in users}
     finally:
         db.dispose()
     if not users:
         typer.echo("No users yet: add one with `triage users add NAME --role ROLE`.")
     for user in users:
         state = f"revoked {user.revoked_at:%Y-%m-%d %H:%M}" if user.revoked_at else "active"
-        typer.echo(f"{user.name}\t{user.role}\t{state}\tcreated {user.created_at:%Y-%m-%d %H:%M}")
+        created, expires = f"{user.created_at:%Y-%m-%d %H:%M}", f"{user.expires_at:%Y-%m-%d %H:%M}"
+        scoped = user.role in ("duty_worker", "team_leader")
+        team_list = ",".join(teams[user.name]) or ("no team" if scoped else "all teams")
+        typer.echo(
+            f"{user.name}\t{user.role}\t{team_list}\t{state}\tcreated {created}\texpires {expires}"
+        )
 
 
 def users_revoke(

@@ -135,7 +135,9 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = Field(
         None, description="Mark cookies Secure; unset means yes except on http://localhost."
     )
-    session_hours: float = Field(8.0, gt=0, le=24, description="How long a page sign-in lasts.")
+    session_hours: float = Field(
+        8.0, gt=0, le=24, description="Hours of inactivity after which a page sign-in ends."
+    )
 
     # The audit trail (SECURITY.md, "The audit anchor"): keys the chain's HMAC. Kept outside the
     # database it protects; unset in development, a fixed public key.
@@ -192,6 +194,24 @@ class Settings(BaseSettings):
             "'0' or '' turns it off. Counted per process: N workers allow N times as many."
         ),
     )
+    token_max_days: int = Field(
+        365,
+        ge=1,
+        le=3650,
+        description="Longest lifetime `triage users add/rotate` may give a token.",
+    )
+    signin_failure_limit: str = Field(
+        "10/15 minutes",
+        description=(
+            "Most failed sign-ins (a wrong bearer token on /v1, a wrong token at /ui/login) per "
+            "client address and per token prefix before 429; counted per process."
+        ),
+    )
+    max_body_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body in bytes (413 beyond); fits a full batch of narratives.",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description=(
@@ -200,7 +220,7 @@ class Settings(BaseSettings):
         ),
     )
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "signin_failure_limit")
     @classmethod
     def _parse_rate_limit(cls, value: str) -> str:
         """Refuse a limit that `limits` cannot parse (at start-up, not at the first request)."""
@@ -255,6 +275,11 @@ class Settings(BaseSettings):
     def rate_limit_enabled(self) -> bool:
         """Whether /v1 requests are rate limited."""
         return self.rate_limit not in RATE_LIMIT_OFF
+
+    @property
+    def signin_throttle_enabled(self) -> bool:
+        """Whether failed sign-ins are throttled."""
+        return self.signin_failure_limit not in RATE_LIMIT_OFF
 
     @property
     def mlflow_uri(self) -> str:

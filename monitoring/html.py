@@ -315,10 +315,30 @@ def render_html(report: MonitorReport, *, title: str = "Monitoring report") -> s
             oe_plot,
             _checks_table(report.select(kind="performance")),
         ),
+        _section(
+            "Break-glass reads",
+            "Reads of another team's contact for urgent work, each with a reason kept in the "
+            "service (not shown here).",
+            _break_glass_table(report.tables.get("break_glass")),
+        ),
         caveats_section(report.caveats),
         settings_section(report.settings),
     ]
     return page(title, STYLE, "\n".join(sections))
+
+
+def _break_glass_table(reads: Sequence[dict[str, Any]] | None) -> str:
+    if reads is None:
+        return "<p>Not read: the report was not made from the service's store.</p>"
+    if not reads:
+        return "<p>None.</p>"
+    head = "<tr><th>When</th><th>Who</th><th>Contact</th><th>Team</th></tr>"
+    rows = "".join(
+        f"<tr><td>{_e(r['read_at'])}</td><td>{_e(r['read_by'])}</td>"
+        f"<td>{_e(r['contact_id'])}</td><td>{_e(r['team_id'] or '')}</td></tr>"
+        for r in reads
+    )
+    return f"<table>{head}{rows}</table>"
 
 
 def write_html(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -121,6 +121,7 @@ def monitor(
     min_auc: float = 0.65,
     now: datetime | str | None = None,
     timeliness: TimelinessOptions | None = None,
+    break_glass: Sequence[Mapping[str, Any]] | None = None,
 ) -> MonitorReport:
     """Monitor contacts month by month: drift, decision patterns, workload and performance.
 
@@ -142,6 +143,9 @@ def monitor(
         One row per review and flag code (``code``, ``outcome``: upheld, overturned, or empty
         while open): how often each flag is raised and how often leaders uphold or overturn it
         (``monitoring.flags``), to tune flags such as ``nfa_with_uncoded_narrative_concern``.
+    break_glass
+        The service's break-glass reads of other teams' contacts (``read_at``, ``read_by``,
+        ``contact_id``, ``team_id``; never the reason), listed in the report as they are.
     reference
         Attribute -> reference group for the decision comparisons (default: the largest group
         over the whole data, fixed across months).
@@ -212,7 +216,11 @@ def monitor(
     checks += drift.estimate_drift_checks(
         probability, estimate_pos, labels, reference_profile, **options
     )
-    tables: dict[str, Any] = {"reviews": None, "flags": None}
+    tables: dict[str, Any] = {
+        "reviews": None,
+        "flags": None,
+        "break_glass": _break_glass_table(break_glass),
+    }
     has = set(frame.columns)
     if "decision" in has:
         caveats.append(DECISIONS_CAVEAT.format(bands="risk bands of the estimate in each month"))
@@ -323,3 +331,15 @@ def monitor(
         alerts=build_alerts(checks, messages.describe),
         tables=tables,
     )
+
+
+def _break_glass_table(
+    reads: Sequence[Mapping[str, Any]] | None,
+) -> list[dict[str, Any]] | None:
+    """The break-glass reads as report rows (times as ISO text), or None when not given."""
+    if reads is None:
+        return None
+    keys = ("read_at", "read_by", "contact_id", "team_id")
+    return [
+        {k: r[k].isoformat() if isinstance(r[k], datetime) else r[k] for k in keys} for r in reads
+    ]

@@ -84,6 +84,8 @@ class MonitorReport(StrictJson):
             found = [c.to_dict() for c in self.checks if c.kind == kind]
             if found:
                 out[kind] = {"checks": found}
+        # Who read another team's contact under break-glass (None: the store was not read).
+        out["access"] = {"break_glass": clean(self.tables.get("break_glass"))}
         return out
 
     def summary(self) -> dict[str, Any]:

@@ -54,13 +54,14 @@ def create_app(
     from service.api import v1
     from service.errors import register_error_handlers
     from service.health import router as health_router
-    from service.middleware import RequestContextMiddleware
+    from service.middleware import BodyLimitMiddleware, RequestContextMiddleware
     from service.reviews.service import QUEUE as REVIEW_QUEUE
     from service.security import (
         SecurityHeadersMiddleware,
         never_log_result_rows,
         provider_origin,
         rate_limiter,
+        signin_throttle,
         wants_hsts,
     )
     from service.ui import install_ui
@@ -74,15 +75,18 @@ def create_app(
         lifespan=_lifespan(settings, champion, long_running, narrative_reader),
     )
     app.state.rate_limiter = rate_limiter(settings)
+    app.state.signin_throttle = signin_throttle(settings)
     app.state.report_refresher = Refresher()  # report computations off the request path
     app.state.clock = SystemClock()  # the one "now" of every working-day clock
     # Decisions ask the review queue through this (reviews imports decisions, not back).
     app.state.review_queue = REVIEW_QUEUE
     app.include_router(health_router)
-    app.include_router(v1, responses=rate_limited_response() if app.state.rate_limiter else None)
+    limited = app.state.rate_limiter is not None or app.state.signin_throttle is not None
+    app.include_router(v1, responses=rate_limited_response() if limited else None)
     install_ui(app, settings)  # refuses a missing TRIAGE_SECRET_KEY in production
     refuse_insecure(settings)  # and any other default secret outside development
     register_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:  # closed unless origins are listed: no CORS headers at all
         from starlette.middleware.cors import CORSMiddleware
@@ -110,7 +114,10 @@ def rate_limited_response() -> dict[int | str, dict[str, Any]]:
     return {
         429: {
             "model": ErrorOut,
-            "description": "Too many requests by this user (TRIAGE_RATE_LIMIT).",
+            "description": (
+                "Too many requests by this user (TRIAGE_RATE_LIMIT), or too many failed sign-ins "
+                "from this address or with this token (TRIAGE_SIGNIN_FAILURE_LIMIT)."
+            ),
             "headers": {
                 "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
             },

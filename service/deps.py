@@ -18,10 +18,16 @@ from models.registry import LoadedModel
 from narrative import Reader
 from service import blocking
 from service.auth.schemas import Caller, Role
-from service.auth.service import token_holder
+from service.auth.service import TokenCheck, check_token
 from service.db import Database
 from service.decisions.service import ReviewQueue
-from service.errors import Forbidden, ModelUnavailable, TooManyRequests, Unauthorized
+from service.errors import (
+    Forbidden,
+    ModelUnavailable,
+    TooManyFailedSignIns,
+    TooManyRequests,
+    Unauthorized,
+)
 from service.health import UNAVAILABLE_DETAIL
 
 bearer = HTTPBearer(
@@ -90,21 +96,38 @@ async def get_caller(
     """The active user holding the bearer token (else 401), within their rate limit (else 429)."""
     if credentials is None:
         raise Unauthorized()
+    token, address = credentials.credentials, client_address(request)
+    throttle = request.app.state.signin_throttle
+    if throttle is not None and (wait := throttle.retry_after(address, token)) is not None:
+        raise TooManyFailedSignIns(throttle.description, wait)
     db = request.app.state.db
-    user = await blocking.run(db, active_token_holder, db, credentials.credentials)
-    if user is None:
+    check = await blocking.run(db, token_check, db, token)
+    if check.expired:
+        raise Unauthorized(TOKEN_EXPIRED)
+    if check.holder is None:
+        if throttle is not None:
+            throttle.failed(address, token)
         raise Unauthorized("The token is not valid or has been revoked.")
-    name, role = user
+    name, role = check.holder
+    teams = check.teams
     limiter = request.app.state.rate_limiter
     if limiter is not None and (wait := limiter.retry_after(name)) is not None:
         raise TooManyRequests(limiter.description, wait)
-    return Caller(name, Role(role), request.state.request_id)
+    return Caller(name, Role(role), request.state.request_id, teams)
 
 
-def active_token_holder(db: Database, token: str) -> tuple[str, str] | None:
-    """The name and role of the active user holding ``token``, or None."""
+TOKEN_EXPIRED = "token expired"
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (behind a proxy: see SECURITY.md)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def token_check(db: Database, token: str) -> TokenCheck:
+    """Whose ``token`` is, if active and unexpired, or why not."""
     with db.read_engine.connect() as connection:
-        return token_holder(connection, token)
+        return check_token(connection, token)
 
 
 CurrentUser = Annotated[Caller, Depends(get_caller)]

@@ -49,6 +49,12 @@ class Conflict(DomainError):
     status, type = 409, "conflict"
 
 
+class SeparationOfDuties(Conflict):
+    """The person who made a decision tried to claim, take or resolve its review."""
+
+    type = "separation_of_duties"
+
+
 class TooManyRequests(DomainError):
     """The caller has used up their rate limit; ``Retry-After`` says when to try again."""
 
@@ -56,6 +62,16 @@ class TooManyRequests(DomainError):
 
     def __init__(self, limit: str, retry_after: int) -> None:
         detail = f"Rate limit of {limit} per user reached; retry after {retry_after} s."
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class TooManyFailedSignIns(DomainError):
+    """Too many failed sign-ins from this address or with this token's prefix."""
+
+    status, type = 429, "rate_limited"
+
+    def __init__(self, limit: str, retry_after: int) -> None:
+        detail = f"Too many failed sign-ins ({limit}); retry after {retry_after} s."
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 

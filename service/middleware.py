@@ -4,6 +4,9 @@ The log line holds the method, the route's path template, the status, the durati
 request id: never a body, a query string, a narrative, a note or a token. An unexpected error is
 logged as its type and traceback (not its message, which may quote data) with the request id,
 and answered 500 ``{"type": "internal_error"}`` naming only the request id.
+
+:class:`BodyLimitMiddleware` caps request bodies (``TRIAGE_MAX_BODY_BYTES``), answering 413
+``{"type": "too_large"}`` whether or not the client declared a Content-Length.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import uuid
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -104,3 +108,69 @@ def _log_unexpected(exc: Exception, scope: Scope, request_id: str) -> None:
         request_id,
         frames,
     )
+
+
+class BodyTooLarge(HTTPException):
+    """The request body passed the limit while it was being read (the app answers it 413)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"The request body is over the limit of {max_bytes} bytes.")
+
+
+class BodyLimitMiddleware:
+    """Answer 413 ``too_large`` to a body over ``max_bytes``, counting bytes as they arrive.
+
+    A declared Content-Length over the limit is refused before reading; a chunked body (or one
+    that lies about its length) is cut off as soon as its running total passes the limit.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = declared_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self.too_large(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:  # raised where no exception handler caught it
+            if not started:
+                await self.too_large(scope, receive, send)
+
+    async def too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The 413 answer, in the service's error shape."""
+        detail = BodyTooLarge(self.max_bytes).detail
+        await JSONResponse(error_body("too_large", detail), 413)(scope, receive, send)
+
+
+def declared_length(scope: Scope) -> int | None:
+    """The request's Content-Length, if it sent a valid one."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

@@ -9,6 +9,19 @@ from pydantic import BaseModel, Field
 # Text the service stores or looks up may not hold NUL (U+0000): PostgreSQL text cannot, so it is
 # refused at the edge (422) on every backend alike.
 NO_NUL = r"^[^\x00]*$"
+# Far above any real note; bounds what one request can make the service store (422 naming it).
+NOTE_MAX_CHARS = 100_000
+
+
+def note_field(description: str, default: str | None = "") -> Any:
+    """A free-text note's field: no NUL, at most :data:`NOTE_MAX_CHARS` characters."""
+    extra: dict[str, Any] = {} if default is None else {"default": default}
+    return Field(
+        max_length=NOTE_MAX_CHARS,
+        pattern=NO_NUL,
+        description=f"{description} Up to 100,000 characters: stored whole, never logged.",
+        **extra,
+    )
 
 
 class ErrorOut(BaseModel):

@@ -16,6 +16,11 @@ runaway clients and stolen tokens, not a billing quota. The ``limits`` library p
 the counting is :class:`SlidingWindow`'s own: the library's in-memory store starts a timer thread
 whenever 10 ms have passed since its last one, and under steady traffic that thread start (which
 waits for the new thread to run) cost about 7% of the event loop's time (py-spy, 2026-12-02).
+
+Failed sign-ins (a bearer token that matches nobody on /v1, a wrong token at /ui/login) are
+counted the same way by :class:`SigninThrottle`, per client address and per token prefix, in
+this process's memory: past ``TRIAGE_SIGNIN_FAILURE_LIMIT`` the next attempt is answered 429
+with ``Retry-After`` before the token is even looked up.
 """
 
 from __future__ import annotations
@@ -149,6 +154,13 @@ class SlidingWindow:
 
     def hit(self, key: str, now: float) -> float | None:
         """Count one request by ``key`` at ``now``: None if allowed, else seconds until one is."""
+        return self._check(key, now, count=True)
+
+    def wait(self, key: str, now: float) -> float | None:
+        """Like :meth:`hit`, without counting: None if one more would be allowed."""
+        return self._check(key, now, count=False)
+
+    def _check(self, key: str, now: float, *, count: bool) -> float | None:
         window, into = divmod(now, self.seconds)
         index = int(window)
         last, current, previous = self.counts.get(key, (index, 0, 0))
@@ -156,7 +168,8 @@ class SlidingWindow:
             current, previous = 0, current if last == index - 1 else 0
         elapsed = into / self.seconds  # the share of this fixed window gone by
         if math.floor(previous * (1 - elapsed)) + current + 1 <= self.limit:
-            self.counts[key] = (index, current + 1, previous)
+            if count:
+                self.counts[key] = (index, current + 1, previous)
             return None
         self.counts[key] = (index, current, previous)
         if current < self.limit:  # allowed once the previous window weighs less
@@ -183,6 +196,48 @@ class RateLimiter:
             if wait is not None:
                 return max(1, math.ceil(wait))
         return None
+
+
+PREFIX_CHARS = 8  # of a presented token: enough to group retries of one token, never the secret
+
+
+@dataclass(frozen=True)
+class SigninThrottle:
+    """Failed sign-ins per client address and per token prefix, in this process's memory."""
+
+    window: SlidingWindow
+    description: str
+
+    @staticmethod
+    def keys(address: str, token: str) -> tuple[str, ...]:
+        """The counters a sign-in attempt falls under."""
+        return (f"address:{address}", f"prefix:{token[:PREFIX_CHARS]}")
+
+    def retry_after(self, address: str, token: str) -> int | None:
+        """None if this attempt may be checked, else seconds until one may."""
+        now = time.time()
+        for key in self.keys(address, token):
+            wait = self.window.wait(key, now)
+            if wait is not None:
+                return max(1, math.ceil(wait))
+        return None
+
+    def failed(self, address: str, token: str) -> None:
+        """Count one failed sign-in against the address and the token prefix."""
+        now = time.time()
+        for key in self.keys(address, token):
+            self.window.hit(key, now)
+
+
+def signin_throttle(settings: Settings) -> SigninThrottle | None:
+    """The throttle for ``settings.signin_failure_limit``, or None when it is turned off."""
+    if not settings.signin_throttle_enabled:
+        return None
+    from limits import parse
+
+    item = parse(settings.signin_failure_limit)
+    window = SlidingWindow(item.amount, float(item.get_expiry()))
+    return SigninThrottle(window, settings.signin_failure_limit)
 
 
 def rate_limiter(settings: Settings) -> RateLimiter | None:

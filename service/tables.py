@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from service.audit.tables import AuditEvent, AuditHead
-from service.auth.tables import OidcIdentity, OidcPending, PageSessionRecord, User
+from service.auth.tables import (
+    BreakGlassRead,
+    OidcIdentity,
+    OidcPending,
+    PageSessionRecord,
+    User,
+    UserTeam,
+)
 from service.completions.tables import AssessmentCompletion
 from service.contacts.tables import Contact, ContactRevision, StoredAssessment
 from service.db import Base
@@ -20,6 +27,7 @@ __all__ = [
     "AssessmentCompletion",
     "AuditEvent",
     "AuditHead",
+    "BreakGlassRead",
     "Contact",
     "ContactRevision",
     "DecisionRecord",
@@ -34,5 +42,6 @@ __all__ = [
     "StoredAssessment",
     "StoredReport",
     "User",
+    "UserTeam",
     "metadata",
 ]

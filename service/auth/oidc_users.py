@@ -4,7 +4,9 @@ once) and the users they create or update.
 A user is pinned to the provider's account (issuer and subject) on their first sign-in: a user
 added with ``triage users add`` under the same name is linked then; a second account claiming a
 name already linked is refused. Each sign-in sets the role from the groups again (the authority
-manages roles at its provider) and records the teams claimed, through :func:`record_teams`.
+manages roles at its provider) and records the teams claimed, through :func:`record_teams`: where
+the service reads a team claim, those become the user's teams (``user_teams``), which scope what
+a duty worker or team leader sees, as ``triage users teams`` does for token users.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from sqlalchemy.orm import Session
 from service.audit import service as audit
 from service.auth.claims import Identity, Refused
 from service.auth.page_sessions import Visitor
+from service.auth.schemas import SCOPED_ROLES, Role
 from service.auth.service import hash_token
 from service.auth.tables import OidcIdentity, OidcPending, User
+from service.auth.teams import set_teams, user_teams
 from service.db import utcnow
 
 PENDING_MINUTES = 10  # how long a sign-in may take at the provider
@@ -76,8 +80,13 @@ def take(session: Session, *, state: str, browser: str) -> OidcPending | None:
     return pending
 
 
-def provision(session: Session, identity: Identity, *, request_id: str | None) -> User:
-    """Create or update the user behind ``identity`` (audited) or raise Refused; no commit."""
+def provision(
+    session: Session, identity: Identity, *, request_id: str | None, sync_teams: bool = True
+) -> User:
+    """Create or update the user behind ``identity`` (audited) or raise Refused; no commit.
+
+    With ``sync_teams`` (a team claim is configured) the claimed teams become the user's teams.
+    """
     by = Visitor(f"oidc:{identity.name}"[:64], request_id)
     linked = session.get(OidcIdentity, (identity.issuer, identity.subject))
     if linked is not None and linked.user_name != identity.name:
@@ -101,6 +110,7 @@ def provision(session: Session, identity: Identity, *, request_id: str | None) -
             role=identity.role.value,
             token_hash=hash_token(secrets.token_urlsafe(32)),
             created_at=utcnow(),
+            expires_at=utcnow(),  # and it has expired already
         )
         session.add(user)
         audit.append(
@@ -122,15 +132,24 @@ def provision(session: Session, identity: Identity, *, request_id: str | None) -
         session.add(linked)
     linked.signed_in_at = utcnow()
     session.flush()
-    record_teams(session, user.name, identity.teams)
+    record_teams(session, user.name, identity.teams, by=by, sync=sync_teams)
     return user
 
 
-def record_teams(session: Session, name: str, teams: tuple[str, ...]) -> None:
-    """Keep the teams the provider claims for ``name`` (the one place to wire user teams)."""
+def record_teams(
+    session: Session, name: str, teams: tuple[str, ...], *, by: Visitor, sync: bool = True
+) -> None:
+    """Keep the teams the provider claims for ``name`` and, with ``sync``, make them the user's
+    teams (a duty worker's or team leader's; other roles have none), audited when they change."""
     linked = _linked_to(session, name)
     assert linked is not None, "record_teams follows provision"
     linked.teams = list(teams)
+    user = session.get(User, name)
+    if not sync or user is None:
+        return
+    scoped = list(teams) if Role(user.role) in SCOPED_ROLES else []
+    if set(scoped) != user_teams(session, name):
+        set_teams(session, name, scoped, by=by)
 
 
 def claimed_teams(session: Session, name: str) -> list[str]:

@@ -1,8 +1,9 @@
 """The pages' sessions, kept server-side: signing in starts one, signing out ends it.
 
 The browser's cookie carries a random session id; only its SHA-256 is stored, so a copy of the
-database opens no session, and ending the row ends every copy of the cookie. Every sign-in,
-refusal and sign-out is appended to the audit trail.
+database opens no session, and ending the row ends every copy of the cookie. A session ends after
+``TRIAGE_SESSION_HOURS`` without a request (its ``last_seen_at`` moves on with each one). Every
+sign-in, refusal and sign-out is appended to the audit trail.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from service.auth.tables import PageSessionRecord, User
 from service.db import utcnow
 
 SESSION_ID_BYTES = 32
+# last_seen_at is written at most this often, so a page's burst of requests costs one write.
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,14 @@ def start(
 ) -> str:
     """Start a page session for ``user`` (audited) and return its id for the cookie; no commit."""
     session_id = secrets.token_urlsafe(SESSION_ID_BYTES)
+    started = utcnow()
     record = PageSessionRecord(
         id_hash=id_hash(session_id),
         user_name=user.name,
         method=method,
         id_token=id_token,
-        created_at=utcnow(),
+        created_at=started,
+        last_seen_at=started,
     )
     session.add(record)
     by = Visitor(user.name, request_id)
@@ -63,15 +68,22 @@ def start(
 def current(
     session: Session, session_id: str, *, hours: float, now: datetime | None = None
 ) -> tuple[User, PageSessionRecord] | None:
-    """The active user of a live session (not ended, younger than ``hours``), or None."""
+    """The active user of a live session (not ended, used within ``hours``), or None.
+
+    A live session's ``last_seen_at`` moves on to ``now`` (no commit): the caller's unit of work
+    writes it, so each request keeps the session alive for another ``hours``.
+    """
     record = session.get(PageSessionRecord, id_hash(session_id))
     if record is None or record.ended_at is not None:
         return None
-    if (now or utcnow()) - record.created_at > timedelta(hours=hours):
+    at = now or utcnow()
+    if at - record.last_seen_at > timedelta(hours=hours):
         return None
     user = session.get(User, record.user_name)
     if user is None or user.revoked_at is not None:
         return None
+    if at - record.last_seen_at >= TOUCH_EVERY:
+        record.last_seen_at = at
     return user, record
 
 

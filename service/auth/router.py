@@ -12,8 +12,11 @@ router = APIRouter(tags=["users"])
 
 
 @router.get(
-    "/me", response_model=MeOut, summary="The token's user and role", responses=error_responses(401)
+    "/me",
+    response_model=MeOut,
+    summary="The token's user, role and teams",
+    responses=error_responses(401),
 )
 def me(caller: CurrentUser) -> MeOut:
-    """Check a token: the name and role it belongs to."""
-    return MeOut(name=caller.name, role=caller.role)
+    """Check a token: the name, role and teams it belongs to."""
+    return MeOut(name=caller.name, role=caller.role, teams=sorted(caller.teams))

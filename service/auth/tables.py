@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, UTCDateTime
@@ -21,6 +21,10 @@ class User(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Every token expires (SECURITY.md); a rotated-out token may keep working until its own end.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    previous_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    previous_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class PageSessionRecord(Base):
@@ -35,6 +39,8 @@ class PageSessionRecord(Base):
     # The provider's ID token, sent back as the hint when ending the provider's session.
     id_token: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Moved on by each request: a session ends after TRIAGE_SESSION_HOURS without one.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
@@ -54,7 +60,7 @@ class OidcPending(Base):
 
 class OidcIdentity(Base):
     """The provider's account (issuer, subject) behind a user, and the teams its last sign-in
-    claimed (to be copied into the user's teams where the service keeps them)."""
+    claimed (also copied into the user's teams, ``user_teams``, which scope what they see)."""
 
     __tablename__ = "oidc_identities"
 
@@ -63,3 +69,29 @@ class OidcIdentity(Base):
     user_name: Mapped[str] = mapped_column(String(64), ForeignKey("users.name"), unique=True)
     teams: Mapped[list[str]] = mapped_column(JSON)
     signed_in_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UserTeam(Base):
+    """A team a user works in: duty workers and team leaders see only their teams' work."""
+
+    __tablename__ = "user_teams"
+
+    user_name: Mapped[str] = mapped_column(String(64), ForeignKey("users.name"), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class BreakGlassRead(Base):
+    """A duty worker's or team leader's read of another team's contact, with their reason.
+
+    The reason is free text, kept here for the authority's review; the audit entry holds only
+    its fingerprint, and the monitoring report lists the reads without it.
+    """
+
+    __tablename__ = "break_glass_reads"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contact_id: Mapped[str] = mapped_column(String(64), index=True)
+    team_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    read_by: Mapped[str] = mapped_column(String(64))
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    reason: Mapped[str] = mapped_column(Text)

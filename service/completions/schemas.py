@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from data.codes import AssessmentOutcome, LateReason
-from service.schemas import NO_NUL
+from service.schemas import note_field
 
 COMPLETION_EXAMPLE: dict[str, Any] = {
     "completed_on": "2024-06-28",
@@ -26,18 +26,12 @@ class CompletionIn(BaseModel):
 
     completed_on: date = Field(description="Not in the future, not before the contact arrived.")
     outcome: AssessmentOutcome
-    note: str = Field(
-        "", pattern=NO_NUL, description="Free text of any length: stored whole, never logged."
-    )
+    note: str = note_field("Free text.")
     late_reasons: list[LateReason] = Field(
         default_factory=list,
         description="Why it is recorded after its due day: required when late, refused when not.",
     )
-    late_note: str = Field(
-        "",
-        pattern=NO_NUL,
-        description="About the lateness: free text of any length, stored whole, never logged.",
-    )
+    late_note: str = note_field("About the lateness: free text.")
 
 
 class NeedOutcome(BaseModel):

@@ -18,6 +18,7 @@ from data.workdays import ASSESSMENT_DECISIONS, assessment_due_on, london_date
 from service.audit import service as audit
 from service.audit.chain import fingerprint
 from service.auth.schemas import Caller
+from service.auth.teams import require_team
 from service.completions.schemas import CompletionIn, CompletionOut, NeedOutcome
 from service.completions.tables import AssessmentCompletion
 from service.contacts.tables import Contact
@@ -72,9 +73,13 @@ def complete_assessment(
     ``completed_on`` in the future or before receipt; ``LateReasonsError`` when the reasons do
     not fit (recorded after the due day needs them, in time refuses them).
     """
-    received = session.scalar(select(Contact.received_at).where(Contact.contact_id == contact_id))
-    if received is None:
+    found = session.execute(
+        select(Contact.received_at, Contact.team_id).where(Contact.contact_id == contact_id)
+    ).first()
+    if found is None:
         raise NotFound(f"No contact {contact_id}.")
+    received = found.received_at
+    require_team(by, found.team_id, f"No contact {contact_id}.")
     current = _current_decision(session, contact_id)
     if current not in ASSESSMENT_DECISIONS:
         raise Conflict(

@@ -49,7 +49,7 @@ async def score(
 ) -> dict[str, Any]:
     """Assess a contact with the champion and store both. The same contact again gives back the
     stored assessment; a different body under a stored contact_id is 409."""
-    items = service.prepare([contact], settings)
+    items = service.prepare([contact], settings, by=caller)
     # The model and its explanation off the event loop, once; only the short store step is
     # handed to blocking.run (inline on SQLite unless a writer is busy).
     assessed = await run_in_threadpool(
@@ -100,7 +100,7 @@ async def revise(
     dates still run from the first receipt."""
     if contact.contact_id != contact_id:
         raise InvalidField(["body", "contact_id"], f"must be the path's contact_id, {contact_id}")
-    [item] = service.prepare([contact], settings)
+    [item] = service.prepare([contact], settings, by=caller)
     [assessed] = await run_in_threadpool(
         service.assess_contacts, model, [item], settings, narrative=reader
     )

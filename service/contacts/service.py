@@ -24,6 +24,7 @@ from models.registry import LoadedModel
 from narrative import Reader
 from service.audit import service as audit
 from service.auth.schemas import Caller
+from service.auth.teams import record_break_glass, require_team, require_team_given
 from service.contacts.canonical import Canonical, canonicalise
 from service.contacts.schemas import ContactIn
 from service.contacts.tables import Contact, ContactRevision, StoredAssessment
@@ -44,17 +45,26 @@ def score_contacts(
     by: Caller,
     settings: Settings,
     narrative: Reader | None = None,
+    batch: bool = True,
 ) -> list[dict[str, Any]]:
     """Assess and store new contacts, replay stored ones; all or nothing, in request order."""
-    items = prepare(contacts, settings)
+    items = prepare(contacts, settings, by=by, batch=batch)
     assessed = assess_contacts(loaded, items, settings, narrative=narrative)
     return save_scored(db, items, assessed, by=by)
 
 
-def prepare(contacts: list[ContactIn], settings: Settings) -> list[Canonical]:
-    """The contacts in canonical form, once the batch is known to be acceptable."""
+def prepare(
+    contacts: list[ContactIn], settings: Settings, *, by: Caller, batch: bool = False
+) -> list[Canonical]:
+    """The contacts in canonical form, once the batch is known to be acceptable (each with a
+    team when ``by`` is a duty worker or team leader)."""
     items = [canonicalise(c) for c in contacts]
     check_batch(items, settings.max_batch)
+    for index, contact in enumerate(contacts):
+        loc: list[str | int] = ["body", "team_id"]
+        if batch:
+            loc = ["body", "contacts", index, "team_id"]
+        require_team_given(by, contact.team_id, loc)
     return items
 
 
@@ -267,10 +277,17 @@ def score_entry(item: Canonical, a: dict[str, Any]) -> audit.Entry:
     return audit.Entry("contact.scored", "contact", item.contact_id, details, a["model"]["version"])
 
 
-def get_contact(session: Session, contact_id: str, *, by: Caller) -> dict[str, Any]:
-    """A stored contact, its (latest) assessment and its revisions, or NotFound; the viewing is
-    audited (no commit)."""
+def get_contact(
+    session: Session, contact_id: str, *, by: Caller, break_glass: str | None = None
+) -> dict[str, Any]:
+    """A stored contact of ``by``'s teams, its (latest) assessment and its revisions, or
+    NotFound; the viewing is audited (no commit). With a ``break_glass`` reason, a contact of
+    any team, the read recorded with the reason."""
     contact, assessment = contact_and_assessment(session, contact_id)
+    if break_glass is None:
+        require_team(by, contact.team_id, f"No contact {contact_id}.")
+    else:
+        record_break_glass(session, by, contact_id, contact.team_id, break_glass)
     audit.append(
         session, by, "contact.viewed", "contact", contact_id, model_version=assessment.model_version
     )
@@ -351,6 +368,11 @@ def store_revision(
     latest = connection.execute(_LATEST_REVISION, {"contact_id": item.contact_id}).first()
     if latest is None:
         raise NotFound(f"No contact {item.contact_id}.")
+    team_id = connection.scalar(
+        select(Contact.team_id).where(Contact.contact_id == item.contact_id)
+    )
+    # The stored contact must be of the caller's teams; the revision may move it to another.
+    require_team(by, team_id, f"No contact {item.contact_id}.")
     number, sha, stored = int(latest[0]), str(latest[1]), dict(latest[2])
     if sha == item.sha256:
         details = {"body_sha256": item.sha256, "revision": number}
@@ -378,6 +400,7 @@ def store_revision(
 
 # What a revision changes in ``contacts``: not its id, first receipt, creator or creation time.
 _REVISED_FIELDS = ("body", "body_sha256", "child_age_years", "referral_source", "team_id")
+_TEAM = select(Contact.team_id).where(Contact.contact_id == bindparam("contact_id"))
 _LATEST_REVISION = (
     select(ContactRevision.revision, ContactRevision.body_sha256, ContactRevision.assessment)
     .where(ContactRevision.contact_id == bindparam("contact_id"))

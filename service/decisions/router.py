@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path
 
 from service import blocking
+from service.auth.schemas import BreakGlassIn
 from service.contacts.schemas import CONTACT_ID_PATTERN
 from service.decisions import service
 from service.decisions.schemas import ContactOut, DecisionIn, DecisionRecorded
@@ -50,6 +51,27 @@ def get_contact(
 ) -> dict[str, Any]:
     """The contact as stored, its assessment as given, and its decisions (newest last)."""
     return service.contact_with_decisions(session, contact_id, by=caller, reviews=reviews)
+
+
+@router.post(
+    "/{contact_id}/break-glass",
+    response_model=ContactOut,
+    summary="Read another team's contact for urgent work, giving a reason (audited)",
+    responses=error_responses(*AUTHENTICATED, *JSON_BODY, 404),
+)
+def break_glass(
+    caller: Worker,
+    session: SessionDep,
+    reviews: ReviewQueueDep,
+    contact_id: ContactIdPath,
+    body: BreakGlassIn,
+) -> dict[str, Any]:
+    """The contact as `GET /v1/contacts/{id}` gives it, whatever its team. The read and its
+    reason are recorded, audited and listed in the monitoring report: use it only when the
+    child's own team cannot act in time."""
+    return service.contact_with_decisions(
+        session, contact_id, by=caller, reviews=reviews, break_glass=body.reason
+    )
 
 
 @router.post(

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from data.codes import Decision, LateReason, Reason
 from service.contacts.schemas import Assessment, Revision, StoredContact
 from service.decisions.flags import FlagCode
-from service.schemas import NO_NUL
+from service.schemas import note_field
 
 DECISION_EXAMPLE: dict[str, Any] = {
     "decision": "nfa",
@@ -31,9 +31,7 @@ class DecisionIn(BaseModel):
         json_schema_extra={"uniqueItems": True},
         description="child_age and referral_source are surface reasons.",
     )
-    note: str = Field(
-        "", pattern=NO_NUL, description="Free text of any length: stored whole, never logged."
-    )
+    note: str = note_field("Free text.")
     review_by: date | None = Field(
         None, description="Hold the case open for review by this date (today to a year ahead)."
     )
@@ -41,11 +39,7 @@ class DecisionIn(BaseModel):
         default_factory=list,
         description="Why it is recorded after its due day: required when late, refused when not.",
     )
-    late_note: str = Field(
-        "",
-        pattern=NO_NUL,
-        description="About the lateness: free text of any length, stored whole, never logged.",
-    )
+    late_note: str = note_field("About the lateness: free text.")
 
     @field_validator("reasons")
     @classmethod

@@ -23,6 +23,7 @@ from models.narrative_check import top_uncoded_concern
 from service.audit import service as audit
 from service.audit.chain import fingerprint
 from service.auth.schemas import Caller
+from service.auth.teams import require_team
 from service.contacts.service import assessment_facts, get_contact
 from service.decisions.flags import AssessmentFacts, Flag, FlagThresholds, decide_flags
 from service.decisions.schemas import DecisionIn, DecisionOut, DecisionRecorded, FlagOut
@@ -144,6 +145,7 @@ def record_decision(
     """
     connection = session.connection()
     row = assessment_facts(connection, contact_id)
+    require_team(by, row.team_id, f"No contact {contact_id}.")
     facts = AssessmentFacts(
         bands=row.bands,
         substantive_band=row.substantive_band,
@@ -224,10 +226,16 @@ def decision_details(record: dict[str, Any], review_id: str | None) -> dict[str,
 
 
 def contact_with_decisions(
-    session: Session, contact_id: str, *, by: Caller, reviews: ReviewQueue
+    session: Session,
+    contact_id: str,
+    *,
+    by: Caller,
+    reviews: ReviewQueue,
+    break_glass: str | None = None,
 ) -> dict[str, Any]:
-    """A stored contact, its assessment and its decisions; the viewing is audited (no commit)."""
-    found = get_contact(session, contact_id, by=by)
+    """A stored contact, its assessment and its decisions; the viewing is audited (no commit).
+    ``break_glass``: the reason for reading another team's contact (recorded)."""
+    found = get_contact(session, contact_id, by=by, break_glass=break_glass)
     return {**found, "decisions": list_decisions(session, contact_id, reviews)}
 
 

@@ -4,6 +4,8 @@ Every row goes in through the service's functions (``contacts`` scores and store
 records with its flag and late rules, ``completions`` closes assessments), each decision and
 completion at the synthetic time it was made, so the audit chain and every rule hold. All of it
 is recorded by :data:`DEMO_ACTOR`, so the audit trail says which rows are demonstration data.
+Each contact keeps its extract's ``team_id``: the users of a team (``triage users add NAME --role
+duty_worker --team T1``) see that team's demonstration work and no other team's.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class SeedResult:
     decisions: int
     completions: int
     undecided: int
+    teams: tuple[str, ...] = ()  # whose users see the rows (the extract's team_id)
 
 
 def check_can_seed(db: Database, settings: Settings) -> None:
@@ -109,7 +112,9 @@ def seed_demo(
     """Score the slice, then record its decisions and completions at their synthetic times."""
     check_can_seed(db, settings)
     rows = demo_slice(frame, today=london_date(now), options=options)
-    by = Caller(DEMO_ACTOR, Role.DUTY_WORKER)
+    # A duty worker of every team in the slice: team scoping holds for the seed as for anyone,
+    # and each row keeps its extract's team, so a user of that team sees it (and no other's).
+    by = Caller(DEMO_ACTOR, Role.DUTY_WORKER, teams=frozenset(rows["team_id"].dropna()))
     report = progress or (lambda stage, done, total: None)
     records = rows.to_dict("records")
     for start in range(0, len(records), settings.max_batch):
@@ -124,7 +129,9 @@ def seed_demo(
             decisions, completions = decisions + made[0], completions + made[1]
         if done % 50 == 0 or done == len(records):
             report("decisions", done, len(records))
-    return SeedResult(len(records), decisions, completions, len(records) - decisions)
+    return SeedResult(
+        len(records), decisions, completions, len(records) - decisions, tuple(sorted(by.teams))
+    )
 
 
 def record_history(

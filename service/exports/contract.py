@@ -5,6 +5,11 @@ report and monitoring. Free text (narratives, decision notes, late notes) is lef
 for. Each row carries its timeliness (docs/timeliness.md): the exported decision's ``due_on`` (the
 ``review_by`` of the decision before it when the contact was held open, else the rule) and
 ``late_reasons``, and the social-work assessment's due day, completion, outcome and late reasons.
+
+A CSV extract is opened in spreadsheets, which run a cell starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return as a formula: :func:`spreadsheet_safe` prefixes such text
+cells with a single quote (OWASP's CSV-injection advice). Parquet is typed data read by code,
+not a spreadsheet, so it keeps the text exactly as stored.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from timeliness import TimelinessOptions
 Decisions = Literal["current", "worker"]
 ASSESSMENT_COLUMNS = ("probability", "band", "surface_share", "model_version")
 FREE_TEXT = ("narrative", "decision_note", "late_note", "assessment_late_note")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def contract_extract(
@@ -158,3 +164,20 @@ def _typed(raw: pd.DataFrame) -> pd.DataFrame:
     if not report.ok:
         raise ContractError(report)
     return report.frame
+
+
+def neutralised(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula, prefixed with ``'``; else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose free-text columns can be opened in a spreadsheet safely."""
+    safe = frame.copy()
+    for column in safe.columns:
+        dtype = safe[column].dtype
+        if pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype):
+            safe[column] = safe[column].map(neutralised, na_action="ignore").astype(dtype)
+    return safe

@@ -40,7 +40,7 @@ def list_inbox(
     filters = service.InboxFilters(team=team, kind=kind, assigned_to=assigned_to, overdue=overdue)
     rules = service.DueRules.of(settings)
     return service.list_inbox(
-        session, filters, today=clock.today(), rules=rules, limit=limit, cursor=cursor
+        session, filters, by=caller, today=clock.today(), rules=rules, limit=limit, cursor=cursor
     )
 
 

@@ -30,6 +30,7 @@ from data.workdays import (
 from service.audit import service as audit
 from service.auth.schemas import Caller, Role
 from service.auth.service import active_user
+from service.auth.teams import in_team, require_team, team_filter
 from service.completions.tables import AssessmentCompletion
 from service.contacts.tables import Contact, StoredAssessment
 from service.db import utcnow
@@ -69,6 +70,7 @@ def list_inbox(
     session: Session,
     filters: InboxFilters,
     *,
+    by: Caller,
     today: date,
     rules: DueRules,
     limit: int,
@@ -80,12 +82,13 @@ def list_inbox(
     fixed number of working days after receipt, so ordering by time received orders by due day
     (and held-open work is ordered by ``review_by``). The streams are read from the database in
     chunks, starting where the cursor's due day can first be reached, and merged, so a page costs
-    about its own size whatever the length of the inbox.
+    about its own size whatever the length of the inbox. Only ``by``'s teams' work is listed.
     """
     after = parse_cursor(cursor) if cursor is not None else None
     kinds = [k for k in KIND_ORDER if filters.kind in (None, k)]
     streams = [
-        stream(session, kind, filters, today=today, rules=rules, after=after) for kind in kinds
+        stream(session, kind, filters, by=by, today=today, rules=rules, after=after)
+        for kind in kinds
     ]
     entries = list(islice(heapq.merge(*streams, key=lambda entry: entry[0]), limit + 1))
     page = [to_item(row, kind, due=key[0], today=today) for key, kind, row in entries[:limit]]
@@ -102,12 +105,14 @@ def stream(
     kind: InboxKind,
     filters: InboxFilters,
     *,
+    by: Caller,
     today: date,
     rules: DueRules,
     after: tuple[date, datetime, str] | None,
 ) -> Iterator[tuple[tuple[date, datetime, str], InboxKind, Any]]:
-    """The open work of one kind, in the inbox's order, after the cursor."""
+    """The open work of one kind of ``by``'s teams, in the inbox's order, after the cursor."""
     query = kind_query(kind, filters, today=today, rules=rules, after=after)
+    query = query.where(team_filter(by, Contact.team_id))
     position: tuple[Any, ...] | None = None
     while True:
         chunk_query = query if position is None else query.where(after_position(kind, position))
@@ -316,7 +321,7 @@ def claim(session: Session, contact_id: str, *, by: Caller) -> ClaimOut:
     The claim is one insert that does nothing on conflict, so of two claims at once exactly one
     wins on every database; claiming what you already hold changes nothing.
     """
-    require_contact(session, contact_id)
+    require_contact(session, contact_id, by=by)
     row = {"contact_id": contact_id, "claimed_by": by.name, "claimed_at": utcnow()}
     statement = upsert(session, row, replace=False).returning(InboxClaim.contact_id)
     inserted = session.execute(statement).scalar() is not None
@@ -330,11 +335,12 @@ def claim(session: Session, contact_id: str, *, by: Caller) -> ClaimOut:
 
 
 def assign(session: Session, contact_id: str, assignee: str, *, by: Caller) -> ClaimOut:
-    """Give a contact to an active duty worker or team leader (taking it from its holder)."""
-    require_contact(session, contact_id)
+    """Give a contact to an active duty worker or team leader of its team (taking it from its
+    holder)."""
+    team_id = require_contact(session, contact_id, by=by)
     user = active_user(session, assignee)
-    if user is None or Role(user.role) not in HOLDERS:
-        msg = "must name an active duty worker or team leader"
+    if user is None or Role(user.role) not in HOLDERS or not in_team(session, assignee, team_id):
+        msg = f"must name an active duty worker or team leader of team {team_id}"
         raise InvalidField(["body", "assignee"], msg, "invalid_assignee")
     previous = holder(session, contact_id, lock=True)
     row = {
@@ -353,7 +359,7 @@ def assign(session: Session, contact_id: str, assignee: str, *, by: Caller) -> C
 
 def release(session: Session, contact_id: str, *, by: Caller) -> ClaimOut:
     """Give a contact back to the team: its holder may, and so may a team leader."""
-    require_contact(session, contact_id)
+    require_contact(session, contact_id, by=by)
     claim_row = session.scalars(
         select(InboxClaim).where(InboxClaim.contact_id == contact_id).with_for_update()
     ).first()
@@ -377,10 +383,13 @@ def holder(session: Session, contact_id: str, *, lock: bool = False) -> str | No
     return session.scalar(query.with_for_update() if lock else query)
 
 
-def require_contact(session: Session, contact_id: str) -> None:
-    """NotFound unless the contact is stored."""
-    if session.get(Contact, contact_id) is None:
+def require_contact(session: Session, contact_id: str, *, by: Caller) -> str | None:
+    """The contact's team; NotFound unless it is stored and of ``by``'s teams."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
         raise NotFound(f"No contact {contact_id}.")
+    require_team(by, contact.team_id, f"No contact {contact_id}.")
+    return contact.team_id
 
 
 def upsert(session: Session, row: dict[str, Any], *, replace: bool) -> Any:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.auth.teams import break_glass_reads
 from service.errors import ModelUnavailable
 from service.exports.contract import contract_extract
 from service.reviews.tables import Review, ReviewFlag
@@ -51,6 +52,7 @@ def monitoring_report(session: Session, settings: Settings) -> dict[str, Any]:
         reference_model=reference.model,
         reviews=resolved_reviews(session),
         review_flags=review_flags(session),
+        break_glass=break_glass_reads(session),
         min_n=settings.monitor_min_n,
         alpha=settings.monitor_alpha,
         min_auc=settings.gate_min_auc,

@@ -44,7 +44,7 @@ def list_reviews(
     filters = service.ReviewFilters(
         status=status, team=team, flag=flag, age_band=age_band, assigned_to=assigned_to
     )
-    return service.list_reviews(session, filters, limit=limit, cursor=cursor)
+    return service.list_reviews(session, filters, by=caller, limit=limit, cursor=cursor)
 
 
 @router.get(
@@ -55,7 +55,7 @@ def list_reviews(
 )
 def get_review(caller: Leader, session: ReadSessionDep, review_id: ReviewIdPath) -> ReviewItem:
     """A review and the decision it is about."""
-    return service.get_review(session, review_id)
+    return service.get_review(session, review_id, by=caller)
 
 
 @router.post(
@@ -65,7 +65,8 @@ def get_review(caller: Leader, session: ReadSessionDep, review_id: ReviewIdPath)
     responses=error_responses(*AUTHENTICATED, 404, 409, 422),
 )
 def claim(caller: Leader, session: SessionDep, review_id: ReviewIdPath) -> ReviewItem:
-    """Take the review so nobody duplicates the work; 409 if another leader has it."""
+    """Take the review so nobody duplicates the work; 409 if another leader has it, or
+    `separation_of_duties` if you made the decision."""
     return service.claim(session, review_id, by=caller)
 
 
@@ -78,7 +79,8 @@ def claim(caller: Leader, session: SessionDep, review_id: ReviewIdPath) -> Revie
 def assign(
     caller: Leader, session: SessionDep, review_id: ReviewIdPath, body: AssignIn
 ) -> ReviewItem:
-    """Give the review to an active team leader (422 otherwise); 409 once resolved."""
+    """Give the review to an active team leader of its team (422 otherwise); 409 once resolved,
+    or `separation_of_duties` if the assignee made the decision."""
     return service.assign(session, review_id, body.assignee, by=caller)
 
 
@@ -97,5 +99,6 @@ def resolve(
     body: ResolveIn,
 ) -> ReviewItem:
     """Uphold the decision, or overturn it with a new decision in your name. A resolved review
-    leaves the queue; resolving it again is 409."""
+    leaves the queue; resolving it again is 409, and so is resolving the review of your own
+    decision (`separation_of_duties`)."""
     return service.resolve(session, review_id, body, by=caller, settings=settings, now=clock.now())

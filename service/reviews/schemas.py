@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from data.codes import AGE_BANDS, Decision, Reason
 from service.decisions.schemas import FlagOut
-from service.schemas import NO_NUL
+from service.schemas import NO_NUL, note_field
 
 AgeBand = Literal[tuple(label for label, _, _ in AGE_BANDS)]  # type: ignore[valid-type]
 ReviewStatus = Literal["open", "resolved"]
@@ -50,6 +50,11 @@ class ReviewItem(BaseModel):
     resolved_by: str | None
     resolved_at: datetime | None
     new_decision_id: str | None = Field(description="The decision an overturn recorded.")
+    needs_another_leader: bool = Field(
+        False,
+        description="True when the caller made the reviewed decision: separation of duties "
+        "means another team leader must claim and resolve it.",
+    )
 
 
 class ReviewPage(BaseModel):
@@ -86,9 +91,7 @@ class ResolveIn(BaseModel):
     )
 
     outcome: Outcome
-    note: str = Field(
-        pattern=NO_NUL, description="Free text of any length: stored whole, never logged."
-    )
+    note: str = note_field("The leader's note.", default=None)
     decision: Decision | None = Field(
         None, validate_default=True, description="Required when overturned: the new decision."
     )

@@ -22,12 +22,13 @@ from service.audit import service as audit
 from service.audit.chain import fingerprint
 from service.auth.schemas import Caller, Role
 from service.auth.service import active_user
+from service.auth.teams import in_team, sees, team_filter
 from service.contacts.tables import StoredAssessment
 from service.db import utcnow
 from service.decisions.schemas import DecisionIn
 from service.decisions.service import ReviewQueue, record_overturn
 from service.decisions.tables import DecisionRecord
-from service.errors import Conflict, InvalidField, NotFound
+from service.errors import Conflict, InvalidField, NotFound, SeparationOfDuties
 from service.reviews.schemas import ResolveIn, ReviewItem, ReviewPage
 from service.reviews.tables import Review, ReviewFlag
 
@@ -44,15 +45,16 @@ class ReviewFilters:
 
 
 def list_reviews(
-    session: Session, filters: ReviewFilters, *, limit: int, cursor: str | None
+    session: Session, filters: ReviewFilters, *, by: Caller, limit: int, cursor: str | None
 ) -> ReviewPage:
-    """One page of the queue, oldest first."""
-    query = filtered(items_query(), filters).order_by(Review.seq).limit(limit + 1)
+    """One page of the queue of ``by``'s teams, oldest first."""
+    query = filtered(items_query(), filters).where(team_filter(by, Review.team_id))
+    query = query.order_by(Review.seq).limit(limit + 1)
     if cursor is not None:
         query = query.where(Review.seq > parse_cursor(cursor))
     rows = session.execute(query).all()
     # For mypy: each row is (Review, DecisionRecord, StoredAssessment)
-    items = [to_item(*row) for row in rows[:limit]]  # type: ignore[arg-type]
+    items = [to_item(*row, viewer=by) for row in rows[:limit]]  # type: ignore[arg-type]
     more = len(rows) > limit
     return ReviewPage(items=items, next=str(rows[limit - 1][0].seq) if more else None)
 
@@ -91,37 +93,44 @@ def parse_cursor(cursor: str) -> int:
     return int(cursor)
 
 
-def get_review(session: Session, review_id: str) -> ReviewItem:
-    """One review, or NotFound."""
+def get_review(session: Session, review_id: str, *, by: Caller) -> ReviewItem:
+    """One review of ``by``'s teams, or NotFound."""
     row = session.execute(items_query().where(Review.id == review_id)).first()
-    if row is None:
+    if row is None or not sees(by, row[0].team_id):
         raise NotFound(f"No review {review_id}.")
     # For mypy: each row is (Review, DecisionRecord, StoredAssessment)
-    return to_item(*row)  # type: ignore[arg-type]
+    return to_item(*row, viewer=by)  # type: ignore[arg-type]
 
 
 def claim(session: Session, review_id: str, *, by: Caller) -> ReviewItem:
-    """Take a review for yourself (409 if someone else has it); no commit."""
-    review = locked_open(session, review_id)
+    """Take a review for yourself (409 if someone else has it, or you made the decision)."""
+    review = locked_open(session, review_id, by=by)
+    check_separation(session, review, by.name)
     if review.assigned_to not in (None, by.name):
         raise Conflict(f"Review {review_id} is already claimed by {review.assigned_to}.")
     if review.assigned_to is None:
         review.assigned_to, review.claimed_at = by.name, utcnow()
         audit.append(session, by, "review.claimed", "review", review_id)
-    return get_review(session, review_id)  # flushes the change first
+    return get_review(session, review_id, by=by)  # flushes the change first
 
 
 def assign(session: Session, review_id: str, assignee: str, *, by: Caller) -> ReviewItem:
-    """Give a review to an active team leader (reassigning it if needed); no commit."""
-    review = locked_open(session, review_id)
+    """Give a review to an active team leader of its team who did not make the decision
+    (reassigning it if needed); no commit."""
+    review = locked_open(session, review_id, by=by)
     user = active_user(session, assignee)
-    if user is None or user.role != Role.TEAM_LEADER:
-        msg = "must name an active team leader"
+    if (
+        user is None
+        or user.role != Role.TEAM_LEADER
+        or not in_team(session, assignee, review.team_id)
+    ):
+        msg = f"must name an active team leader of team {review.team_id}"
         raise InvalidField(["body", "assignee"], msg, "invalid_assignee")
+    check_separation(session, review, assignee)
     details = {"assignee": assignee, "previous": review.assigned_to}
     review.assigned_to, review.claimed_at = assignee, utcnow()
     audit.append(session, by, "review.assigned", "review", review_id, details)
-    return get_review(session, review_id)  # flushes the change first
+    return get_review(session, review_id, by=by)  # flushes the change first
 
 
 def resolve(
@@ -134,7 +143,8 @@ def resolve(
     now: datetime,
 ) -> ReviewItem:
     """Uphold or overturn; an overturn records the leader's decision (no commit)."""
-    review = locked_open(session, review_id)
+    review = locked_open(session, review_id, by=by)
+    check_separation(session, review, by.name)
     if review.assigned_to not in (None, by.name):
         raise Conflict(
             f"Review {review_id} is assigned to {review.assigned_to}; reassign it first."
@@ -150,7 +160,7 @@ def resolve(
         "new_decision_id": review.new_decision_id,
     }
     audit.append(session, by, "review.resolved", "review", review_id, details)
-    return get_review(session, review_id)  # flushes the change first
+    return get_review(session, review_id, by=by)  # flushes the change first
 
 
 def overturn(
@@ -213,18 +223,35 @@ def review_ids(session: Session, decision_ids: list[str]) -> dict[str, str]:
 QUEUE = ReviewQueue(open=open_review, ids_of=review_ids)
 
 
-def locked_open(session: Session, review_id: str) -> Review:
-    """The review, locked for update; NotFound, or Conflict once resolved."""
+def locked_open(session: Session, review_id: str, *, by: Caller) -> Review:
+    """The review, locked for update; NotFound (or not ``by``'s teams'), Conflict once resolved."""
     review = session.scalars(select(Review).where(Review.id == review_id).with_for_update()).first()
-    if review is None:
+    if review is None or not sees(by, review.team_id):
         raise NotFound(f"No review {review_id}.")
     if review.status != "open":
         raise Conflict(f"Review {review_id} is already resolved ({review.outcome}).")
     return review
 
 
-def to_item(review: Review, decision: DecisionRecord, assessment: StoredAssessment) -> ReviewItem:
-    """The API shape of a review."""
+SEPARATION_OF_DUTIES = "separation of duties: whoever made a decision may not review it"
+
+
+def check_separation(session: Session, review: Review, leader: str) -> None:
+    """SeparationOfDuties if ``leader`` made the decision under review."""
+    decided_by = session.scalar(
+        select(DecisionRecord.decided_by).where(DecisionRecord.id == review.decision_id)
+    )
+    if decided_by == leader:
+        raise SeparationOfDuties(
+            f"Review {review.id}: {SEPARATION_OF_DUTIES}; {leader} made it, so another team "
+            "leader must claim, be assigned and resolve it."
+        )
+
+
+def to_item(
+    review: Review, decision: DecisionRecord, assessment: StoredAssessment, *, viewer: Caller
+) -> ReviewItem:
+    """The API shape of a review as ``viewer`` sees it."""
     return ReviewItem(
         review_id=review.id,
         contact_id=review.contact_id,
@@ -253,4 +280,5 @@ def to_item(review: Review, decision: DecisionRecord, assessment: StoredAssessme
         resolved_by=review.resolved_by,
         resolved_at=review.resolved_at,
         new_decision_id=review.new_decision_id,
+        needs_another_leader=review.status == "open" and decision.decided_by == viewer.name,
     )

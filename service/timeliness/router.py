@@ -41,5 +41,6 @@ def report(
         clock=FixedClock(as_at) if as_at else clock,
         team=team,
         with_notes=caller.role == Role.TEAM_LEADER,
+        by=caller,
     )
     return TimelinessReport.model_validate({**found, "team": team})

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from data.workdays import Clock
+from service.auth.schemas import Caller
+from service.auth.teams import team_filter
 from service.completions.tables import AssessmentCompletion
 from service.contacts.tables import Contact
 from service.decisions.tables import DecisionRecord
@@ -35,8 +37,11 @@ COLUMNS = (
 )
 
 
-def timeliness_frame(session: Session, *, team: str | None = None) -> pd.DataFrame:
-    """Every stored contact (of ``team`` when given) as one row the pure report reads.
+def timeliness_frame(
+    session: Session, *, team: str | None = None, by: Caller | None = None
+) -> pd.DataFrame:
+    """Every stored contact (of ``team`` when given, of ``by``'s teams when scoped) as one row
+    the pure report reads.
 
     The decision timed is the latest made at the front door (an overturn by a team leader is not
     the front door's timing); it is due on the ``review_by`` of the worker decision before it when
@@ -48,6 +53,8 @@ def timeliness_frame(session: Session, *, team: str | None = None) -> pd.DataFra
     )
     if team is not None:
         contacts = contacts.where(Contact.team_id == team)
+    if by is not None:  # a team leader reads their teams' timeliness (and late notes) only
+        contacts = contacts.where(team_filter(by, Contact.team_id))
     current: dict[str, DecisionRecord] = {}
     worker: dict[str, DecisionRecord] = {}
     held_until: dict[str, Any] = {}
@@ -101,9 +108,11 @@ def store_report(
     clock: Clock,
     team: str | None = None,
     with_notes: bool = False,
+    by: Caller | None = None,
 ) -> dict[str, Any]:
-    """The timeliness report over the store (of one team when given), as at the clock's day."""
-    frame = timeliness_frame(session, team=team)
+    """The timeliness report over the store (of one team when given, of ``by``'s teams when
+    scoped), as at the clock's day."""
+    frame = timeliness_frame(session, team=team, by=by)
     options = options_for(settings, with_notes=with_notes)
     return timeliness_report(frame, clock=clock, options=options)
 

@@ -32,3 +32,4 @@ def install_ui(app: FastAPI, settings: Settings) -> None:
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.add_exception_handler(router.PageError, router.page_error)
     app.add_exception_handler(router.LoginRequired, router.login_required)
+    app.add_middleware(session.RefreshSessionMiddleware)  # idle sessions end, used ones go on

@@ -57,11 +57,17 @@ def inbox_page(
     today = clock.today()
     try:
         found = inbox.list_inbox(
-            db_session, filters, today=today, rules=rules, limit=PAGE_SIZE, cursor=cursor(query)
+            db_session,
+            filters,
+            by=caller,
+            today=today,
+            rules=rules,
+            limit=PAGE_SIZE,
+            cursor=cursor(query),
         )
     except InvalidField:
         found = inbox.list_inbox(
-            db_session, filters, today=today, rules=rules, limit=PAGE_SIZE, cursor=None
+            db_session, filters, by=caller, today=today, rules=rules, limit=PAGE_SIZE, cursor=None
         )
     groups = grouped(found.items, today)
     values = {"kind": kind, "team": team or "", "mine": mine}

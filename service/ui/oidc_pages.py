@@ -1,15 +1,16 @@
 """Signing in to the pages at the authority's OpenID provider (authorization code with PKCE).
 
-``/ui/oidc/login`` keeps a pending sign-in (state, nonce, PKCE verifier, bound to this browser's
-cookie) and sends the browser to the provider; ``/ui/oidc/callback`` takes that pending sign-in
-(once), trades the code for tokens, checks the ID token, maps its claims to a role and teams,
-creates or updates the user and starts a server-side page session. Every sign-in and refusal is
-audited; nothing of the tokens is logged.
+``/ui/oidc/login`` keeps a pending sign-in (state, nonce, PKCE verifier, bound to this browser by
+a random value in its own short-lived cookie) and sends the browser to the provider;
+``/ui/oidc/callback`` takes that pending sign-in (once), trades the code for tokens, checks the ID
+token, maps its claims to a role and teams, creates or updates the user and starts a server-side
+page session. Every sign-in and refusal is audited; nothing of the tokens is logged.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,7 +23,7 @@ from service.auth.schemas import Role
 from service.db import Database
 from service.deps import DatabaseDep, SettingsDep
 from service.ui import session
-from service.ui.router import HOME, PageError, public_url, safe_next, see_other
+from service.ui.router import HOME, PageError, public_url, safe_next, see_other, signed_in
 
 logger = logging.getLogger("triage.service")
 router = APIRouter(prefix="/ui/oidc", include_in_schema=False)
@@ -30,6 +31,11 @@ CALLBACK = "/ui/oidc/callback"
 FAILED = "Sign-in failed"
 TRY_AGAIN = "The sign-in could not be completed. Go to the sign-in page and try again."
 UNAVAILABLE = "Your organisation's sign-in service could not be reached. Try again shortly."
+# The page session cookie is SameSite=Strict, so the browser withholds it from the provider's
+# redirect back (a request another site started). The pending sign-in is bound to this cookie
+# instead: SameSite=Lax (sent with that top-level GET), only under /ui/oidc, for 10 minutes.
+BINDING = "triage_oidc"
+BINDING_SECONDS = 600
 
 
 def client_of(request: Request) -> OidcClient:
@@ -49,9 +55,14 @@ def redirect_uri(request: Request) -> str:
 def oidc_login(request: Request, db: DatabaseDep, next: str = "") -> Response:
     """Keep a pending sign-in for this browser and send it to the provider."""
     client = client_of(request)
-    page = session.load(request) or session.new()
+    found = signed_in(request, db)
+    if found is not None:
+        # Already signed in: the usual case after the provider's redirect back, which the
+        # Strict session cookie does not follow, so the first page may have said signed out.
+        return see_other(safe_next(next) or HOME.get(Role(found[0].role), "/ui/login"))
+    binding = secrets.token_urlsafe(32)
     with db.write.begin() as write:
-        started = oidc_users.begin(write, browser=page.csrf, next_path=safe_next(next))
+        started = oidc_users.begin(write, browser=binding, next_path=safe_next(next))
     try:
         url = client.authorization_url(
             redirect_uri=redirect_uri(request),
@@ -63,7 +74,15 @@ def oidc_login(request: Request, db: DatabaseDep, next: str = "") -> Response:
         logger.warning("OpenID provider unavailable at sign-in: %s", error)
         raise PageError(503, FAILED, UNAVAILABLE) from error
     response = see_other(url)
-    session.save(request, response, page)
+    response.set_cookie(
+        BINDING,
+        binding,
+        max_age=BINDING_SECONDS,
+        path="/ui/oidc",
+        httponly=True,
+        samesite="lax",
+        secure=session.secure(request, request.app.state.settings),
+    )
     return response
 
 
@@ -73,13 +92,12 @@ def oidc_callback(request: Request, db: DatabaseDep, settings: SettingsDep) -> R
     client = client_of(request)
     query = request.query_params
     request_id = request.state.request_id
-    page = session.load(request)
+    # Without the binding cookie the state is still taken (and refused): used once, whoever.
+    binding = request.cookies.get(BINDING, "")
     with db.write.begin() as write:
-        pending = None
-        if page is not None:
-            pending = oidc_users.take(write, state=query.get("state", ""), browser=page.csrf)
-            if pending is not None:
-                nonce, verifier, back = pending.nonce, pending.code_verifier, pending.next_path
+        pending = oidc_users.take(write, state=query.get("state", ""), browser=binding)
+        if pending is not None:
+            nonce, verifier, back = pending.nonce, pending.code_verifier, pending.next_path
         if pending is None:
             reason = "state_missing" if not query.get("state") else "state_unknown_or_used"
             page_sessions.refuse(write, None, method="oidc", reason=reason, request_id=request_id)
@@ -111,7 +129,12 @@ def oidc_callback(request: Request, db: DatabaseDep, settings: SettingsDep) -> R
             name_claim=settings.oidc_name_claim,
         )
         with db.write.begin() as write:
-            user = oidc_users.provision(write, identity, request_id=request_id)
+            user = oidc_users.provision(
+                write,
+                identity,
+                request_id=request_id,
+                sync_teams=settings.oidc_team_claim is not None,
+            )
             details = {"teams": list(identity.teams)}
             sid = page_sessions.start(
                 write,
@@ -127,6 +150,7 @@ def oidc_callback(request: Request, db: DatabaseDep, settings: SettingsDep) -> R
         return refused_page(request, refused, settings.oidc_access_contact)
     response = see_other(safe_next(back) or HOME.get(role, "/ui/login"))
     session.save(request, response, session.new(sid))
+    response.delete_cookie(BINDING, path="/ui/oidc", httponly=True, samesite="lax")
     return response
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -23,6 +23,7 @@ from service.auth import page_sessions
 from service.auth.schemas import Caller, Role
 from service.auth.service import authenticate, leaders
 from service.auth.tables import User
+from service.auth.teams import user_teams
 from service.completions import service as completions
 from service.completions.schemas import CompletionIn
 from service.contacts import service as contacts
@@ -32,7 +33,14 @@ from service.decisions import service as decisions
 from service.decisions.flags import FlagCode
 from service.decisions.schemas import DecisionIn
 from service.decisions.timing import decision_due
-from service.deps import ClockDep, DatabaseDep, ReadSessionDep, SessionDep, SettingsDep
+from service.deps import (
+    ClockDep,
+    DatabaseDep,
+    ReadSessionDep,
+    SessionDep,
+    SettingsDep,
+    client_address,
+)
 from service.errors import (
     FIELD_RULE_ERRORS,
     Conflict,
@@ -110,11 +118,12 @@ def page_user(*roles: Role) -> Callable[..., Caller]:
     """A dependency: the signed-in, active user with one of ``roles`` (else login or 403)."""
 
     def check(request: Request, db: DatabaseDep) -> Caller:
-        user = signed_in(request, db)
-        if user is None:
+        found = signed_in(request, db)
+        if found is None:
             back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise LoginRequired(back)
-        caller = Caller(user.name, Role(user.role), request.state.request_id)
+        user, teams = found
+        caller = Caller(user.name, Role(user.role), request.state.request_id, teams)
         request.state.page_caller = caller
         if caller.role not in roles:
             raise PageError(403, "You cannot open this page", "Your role does not allow it.")
@@ -123,15 +132,22 @@ def page_user(*roles: Role) -> Callable[..., Caller]:
     return check
 
 
-def signed_in(request: Request, db: Database) -> User | None:
-    """The active user of the request's live page session, or None."""
+def signed_in(request: Request, db: Database) -> tuple[User, frozenset[str]] | None:
+    """The active user of the request's live page session and their teams, or None.
+
+    The session's last-seen time moves on (it ends after ``TRIAGE_SESSION_HOURS`` idle).
+    """
     page = session.load(request)
     if page is None or page.sid is None:
         return None
     hours = request.app.state.settings.session_hours
-    with db.read() as read:
-        found = page_sessions.current(read, page.sid, hours=hours)
-    return found[0] if found else None
+    now = datetime.fromtimestamp(session.now(), UTC)
+    with db.write.begin() as write:
+        found = page_sessions.current(write, page.sid, hours=hours, now=now)
+        if found is None:
+            return None
+        user = found[0]
+        return user, user_teams(write, user.name)
 
 
 async def checked_form(request: Request) -> FormData:
@@ -156,7 +172,8 @@ Reader = Annotated[Caller, Depends(page_user(*READERS))]
 @router.get("")
 def start(request: Request, db: DatabaseDep) -> RedirectResponse:
     """Send a visitor to their first page (signing in first if need be)."""
-    user = signed_in(request, db)
+    found = signed_in(request, db)
+    user = found[0] if found else None
     if user is not None and Role(user.role) in HOME:
         return see_other(HOME[Role(user.role)])
     return see_other("/ui/login")
@@ -207,6 +224,12 @@ def login(request: Request, db: DatabaseDep, settings: SettingsDep, form: Form) 
             )
         message = "Token: sign-in with a token is turned off; use your organisation's account"
         return render_login(request, page, back, {"token": message}, status=403)
+    throttle, address = request.app.state.signin_throttle, client_address(request)
+    if token and throttle is not None and (wait := throttle.retry_after(address, token)):
+        message = f"Token: too many failed sign-ins; try again in {wait} seconds"
+        refused = render_login(request, page, back, {"token": message}, status=429)
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     with db.write.begin() as write:
         user = authenticate(write, token) if token else None
         if user is None:
@@ -216,7 +239,11 @@ def login(request: Request, db: DatabaseDep, settings: SettingsDep, form: Form) 
             sid = page_sessions.start(write, user, method="token", request_id=request_id)
             role = Role(user.role)
     if user is None:
-        message = "Token: enter your API token" if not token else "Token: not valid or revoked"
+        if token and throttle is not None:
+            throttle.failed(address, token)
+        message = (
+            "Token: enter your API token" if not token else "Token: not valid, revoked or expired"
+        )
         return render_login(request, page, back, {"token": message})
     response = see_other(safe_next(back) or HOME.get(role, "/ui/login"))
     session.save(request, response, session.new(sid))
@@ -265,7 +292,8 @@ def public_url(request: Request, path: str) -> str:
 @router.get("/contacts/new")
 def new_contact(request: Request, caller: Worker) -> HTMLResponse:
     """The contact form."""
-    return render(request, "contact_new.html", values=dict(NEW_CONTACT), errors={})
+    values = {**NEW_CONTACT, "team_id": min(caller.teams, default="")}  # the first of theirs
+    return render(request, "contact_new.html", values=values, errors={})
 
 
 @router.post("/contacts/new")
@@ -289,6 +317,7 @@ def score_contact(
                 by=caller,
                 settings=settings,
                 narrative=request.app.state.narrative,
+                batch=False,
             )
             return see_other(f"/ui/contacts/{contact.contact_id}")
         except (Conflict, InvalidField) as error:
@@ -479,9 +508,9 @@ def review_queue(request: Request, caller: Leader, db_session: ReadSessionDep) -
     )
     cursor = query.get("cursor") or None
     try:
-        found = reviews.list_reviews(db_session, filters, limit=50, cursor=cursor)
+        found = reviews.list_reviews(db_session, filters, by=caller, limit=50, cursor=cursor)
     except InvalidField:
-        found = reviews.list_reviews(db_session, filters, limit=50, cursor=None)
+        found = reviews.list_reviews(db_session, filters, by=caller, limit=50, cursor=None)
     # For mypy: `values` named the choices' tuples in the loop above
     values = {"status": filters.status, "team": team or "", **chosen}  # type: ignore[assignment]
     # For mypy: as above: `values` is the dict built on the line before
@@ -493,7 +522,8 @@ def review_queue(request: Request, caller: Leader, db_session: ReadSessionDep) -
         page=found,
         values=values,
         errors=errors,
-        leaders=leaders(db_session),
+        # Those a review may go to: the leaders of the caller's teams.
+        leaders=sorted({name for team in caller.teams for name in leaders(db_session, team)}),
     )
 
 
@@ -517,7 +547,7 @@ def render_review(
 ) -> HTMLResponse:
     """The review page, with the resolve form as typed and its errors."""
     with found_or_404("Review"):
-        item = reviews.get_review(db_session, review_id)
+        item = reviews.get_review(db_session, review_id, by=caller)
     found = stored_contact(db_session, item.contact_id, caller)
     reviewed = next(d for d in found["decisions"] if d.decision_id == item.decision_id)
     context = {
@@ -525,7 +555,7 @@ def render_review(
         "item": item,
         "reviewed": reviewed,
         "chart": waterfall(found["assessment"]["explanation"]),
-        "leaders": leaders(db_session),
+        "leaders": [name for name in leaders(db_session, item.team_id) if name != item.decided_by],
         "values": values or {"reasons": []},
         "errors": errors or {},
     }

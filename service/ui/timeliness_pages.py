@@ -45,6 +45,7 @@ def timeliness_page(
         clock=FixedClock(as_at) if as_at else clock,
         team=team,
         with_notes=caller.role == Role.TEAM_LEADER,
+        by=caller,
     )
     values = {"team": team or "", "as_at": query.get("as_at", "")}
     return render(

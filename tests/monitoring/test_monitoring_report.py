@@ -54,6 +54,36 @@ def test_html_is_self_contained_and_escapes_text(profile, workload_year, tmp_pat
     assert "http://" not in page and "https://" not in page
 
 
+def test_break_glass_reads_are_listed_as_given_and_escaped(profile, workload_year, tmp_path):
+    from datetime import UTC, datetime
+
+    hostile = "<b>x</b>"
+    reads = [
+        {
+            "read_at": datetime(2024, 5, 1, 9, 0, tzinfo=UTC),
+            "read_by": "ann",
+            "contact_id": "S-1",
+            "team_id": hostile,
+        }
+    ]
+    report = monitor(workload_year, reference_profile=profile, now=NOW, break_glass=reads)
+    data = _strict(report.write_json(tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert data["access"]["break_glass"] == [
+        {
+            "read_at": "2024-05-01T09:00:00+00:00",
+            "read_by": "ann",
+            "contact_id": "S-1",
+            "team_id": hostile,
+        }
+    ]
+    page = write_html(report, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Break-glass reads" in page and "&lt;b&gt;x&lt;/b&gt;" in page and hostile not in page
+    # Without the store's reads (a file monitored), the report says so rather than "none".
+    unread = monitor(workload_year, reference_profile=profile, now=NOW)
+    assert unread.to_dict()["access"] == {"break_glass": None}
+    assert "Not read" in write_html(unread, tmp_path / "unread.html").read_text(encoding="utf-8")
+
+
 def _check(month: str, alert: bool, status: str = "tested") -> Check:
     return Check(
         kind="input_drift",

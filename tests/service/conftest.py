@@ -47,6 +47,16 @@ USERS = {
     "data": Role.DATA_TEAM,
     "admin": Role.ADMIN,
 }
+# The teams of the duty workers and team leaders above: the fixtures' and the synthetic
+# generator's teams. Tests of team scoping add users of one team each (tests/service/teams).
+TEST_TEAMS = ("north", "south", "T1", "T2", "T3", "T4")
+
+
+def teams_of(role: Role) -> tuple[str, ...]:
+    """The teams a test user of ``role`` is added with (none for the unscoped roles)."""
+    return TEST_TEAMS if role in (Role.DUTY_WORKER, Role.TEAM_LEADER) else ()
+
+
 # Heavy substantive concerns, a previous child protection plan and many earlier contacts.
 HIGH_RISK = {
     "concerns": ["3B", "16A", "17A", "18C", "19C", "11A"],
@@ -157,7 +167,10 @@ def auth_for() -> Callable[[Any, str], dict[str, str]]:
 
     def make(app: Any, name: str) -> dict[str, str]:
         with app.state.db.write.begin() as session:
-            token = add_user(session, name, USERS[name], by=Caller("cli:test", Role.ADMIN))
+            role = USERS[name]
+            token = add_user(
+                session, name, role, by=Caller("cli:test", Role.ADMIN), teams=teams_of(role)
+            )
         return {"Authorization": f"Bearer {token}"}
 
     return make
@@ -169,7 +182,9 @@ def auth(app, client) -> dict[str, dict[str, str]]:
     headers = {}
     for name, role in USERS.items():
         with app.state.db.write.begin() as session:
-            token = add_user(session, name, role, by=Caller("cli:test", Role.ADMIN))
+            token = add_user(
+                session, name, role, by=Caller("cli:test", Role.ADMIN), teams=teams_of(role)
+            )
         headers[name] = {"Authorization": f"Bearer {token}"}
     return headers
 

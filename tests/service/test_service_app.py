@@ -30,7 +30,9 @@ def test_without_a_champion_health_and_scoring_answer_503(tmp_path, database_url
         from service.auth.service import add_user
 
         with app.state.db.write.begin() as session:
-            token = add_user(session, "w", Role.DUTY_WORKER, by=Caller("cli:test", Role.ADMIN))
+            token = add_user(
+                session, "w", Role.DUTY_WORKER, by=Caller("cli:test", Role.ADMIN), teams=["north"]
+            )
         headers = {"Authorization": f"Bearer {token}"}
         response = client.post("/v1/contacts/score", json=contact("C-1"), headers=headers)
         assert response.status_code == 503 and response.json()["type"] == "model_unavailable"
@@ -47,6 +49,7 @@ def test_the_openapi_document_describes_every_route_with_its_errors(client):
         ("post", "/v1/contacts/score/batch"),
         ("get", "/v1/contacts/{contact_id}"),
         ("post", "/v1/contacts/{contact_id}/decision"),
+        ("post", "/v1/contacts/{contact_id}/break-glass"),
         ("get", "/v1/reviews"),
         ("get", "/v1/reviews/{review_id}"),
         ("post", "/v1/reviews/{review_id}"),

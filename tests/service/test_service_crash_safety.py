@@ -180,8 +180,12 @@ def test_every_answered_decision_survives_sigkill_and_nothing_is_half_written(
         "TRIAGE_DATABASE_URL": settings.database_uri,
         "TRIAGE_RATE_LIMIT": "0",  # the clients post as fast as the server answers
     }
-    worker = runner.invoke(cli, ["users", "add", "amy", "--role", "duty_worker"]).stdout.strip()
-    leader = runner.invoke(cli, ["users", "add", "sam", "--role", "team_leader"]).stdout.strip()
+    worker = runner.invoke(
+        cli, ["users", "add", "amy", "--role", "duty_worker", "--team", "north"]
+    ).stdout.strip()
+    leader = runner.invoke(
+        cli, ["users", "add", "sam", "--role", "team_leader", "--team", "north"]
+    ).stdout.strip()
     port, log = free_port(), tmp_path / "serve.log"
     base = f"http://127.0.0.1:{port}"
     contacts = [f"C-{i}" for i in range(CONTACTS)]

@@ -25,7 +25,9 @@ def test_a_real_server_scores_concurrently_and_keeps_state_across_restarts(
         "TRIAGE_HOME": str(settings.home),
         "TRIAGE_DATABASE_URL": settings.database_uri,
     }
-    token = runner.invoke(cli, ["users", "add", "amy", "--role", "duty_worker"]).stdout.strip()
+    token = runner.invoke(
+        cli, ["users", "add", "amy", "--role", "duty_worker", "--team", "north"]
+    ).stdout.strip()
     headers = {"Authorization": f"Bearer {token}"}
     port, log = free_port(), tmp_path / "serve.log"
     base = f"http://127.0.0.1:{port}"

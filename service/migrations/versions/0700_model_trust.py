@@ -4,7 +4,7 @@ A champion promoted before this revision has no record, so the service will not 
 it is recorded (`triage models trust`, docs/deployment.md).
 
 Revision ID: 0700
-Revises: 0500
+Revises: 0610
 Create Date: 2026-12-02
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0700"
-down_revision = "0500"
+down_revision = "0610"
 branch_labels = None
 depends_on = None
 

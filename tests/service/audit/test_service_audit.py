@@ -42,8 +42,15 @@ def test_every_action_is_recorded_with_who_when_model_and_request(
     review_id = act(client, auth, contact, high_risk)
     trail = [(e.actor, e.action, e.entity) for e in events(app)]
     assert trail[:SETUP] == [("cli:test", "model.champion_changed", "model")]
-    users = SETUP + len(auth)
-    assert trail[SETUP:users] == [("cli:test", "user.added", "user")] * len(auth)
+    # Each user added; duty workers and team leaders with their teams too.
+    setup = [
+        entry
+        for name in auth
+        for entry in [("cli:test", "user.added", "user")]
+        + ([("cli:test", "user.teams", "user")] if name not in ("data", "admin") else [])
+    ]
+    users = SETUP + len(setup)
+    assert trail[SETUP:users] == setup
     assert trail[users:] == [
         ("worker", "contact.scored", "contact"),
         ("worker", "decision.recorded", "decision"),
@@ -79,7 +86,8 @@ def test_verify_passes_on_an_untouched_trail(client, app, auth, contact, high_ri
 
 def test_verify_names_the_first_altered_entry(client, app, auth, contact, high_risk, settings):
     act(client, auth, contact, high_risk)
-    seq = SETUP + len(auth) + 2  # the worker's decision
+    # The worker's decision (after the champion's record, the users' entries and the scoring).
+    seq = next(e.seq for e in events(app) if e.action == "decision.recorded")
     with app.state.db.engine.begin() as connection:
         connection.execute(
             text("UPDATE audit_events SET actor = 'someone' WHERE seq = :seq"), {"seq": seq}

@@ -4,7 +4,7 @@ contact bodies checked against their audited fingerprints (`triage audit head|ve
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli
 from config.settings import InsecureSettings, Settings, audit_key, insecure_settings
+from data.workdays import FixedClock
 from service.audit.chain import canonical_json, entry_hash, legacy_entry_hash
 from service.audit.service import chain_key, verify
 from service.audit.tables import GENESIS_HASH, AuditEvent, AuditHead
@@ -76,6 +77,35 @@ def test_an_edited_note_or_body_fails(client, app, auth, contact, high_risk, tmp
     assert "does not match the fingerprint in its audit entry" in result.output
     with app.state.db.read() as session:
         assert verify(session).ok  # the chain alone cannot see it
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "UPDATE assessment_completions SET note = 'nothing to see'",
+        "UPDATE assessment_completions SET late_note = 'nothing to see'",
+        "UPDATE decisions SET late_note = 'nothing to see'",
+    ],
+)
+def test_an_edited_completion_or_late_note_fails(client, app, auth, contact, tmp_path, edit):
+    # Decided and completed late, each with a late note, so every note column holds text.
+    client.post("/v1/contacts/score", json=contact("C-2"), headers=auth["worker"])
+    app.state.clock = FixedClock(date(2024, 5, 7))  # the decision was due on 2 May
+    late = {"late_reasons": ["other"], "late_note": NOTE}
+    decision = {"decision": "assessment", "reasons": ["other"], **late}
+    decided = client.post("/v1/contacts/C-2/decision", json=decision, headers=auth["worker"])
+    assert decided.status_code == 200, decided.text
+    app.state.clock = FixedClock(date(2024, 7, 10))  # the assessment was due on 5 July
+    done = {"completed_on": "2024-07-09", "outcome": "nfa", "note": NOTE, **late}
+    completed = client.post("/v1/contacts/C-2/assessment", json=done, headers=auth["worker"])
+    assert completed.status_code == 200, completed.text
+    path = head(tmp_path)
+    assert verify_with(path).exit_code == 0
+    with app.state.db.engine.begin() as connection:
+        connection.execute(text(edit))
+    result = verify_with(path)
+    assert result.exit_code == 1
+    assert "does not match the fingerprint in its audit entry" in result.output
 
 
 def test_a_chain_rewritten_with_the_key_fails_against_the_head(

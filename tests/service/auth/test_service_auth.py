@@ -33,6 +33,7 @@ ROUTES = [
     ("GET", "/v1/contacts/C-1", None, WORKERS),
     ("POST", "/v1/contacts/C-1/revisions", CONTACT, WORKERS),
     ("POST", "/v1/contacts/C-1/decision", {"decision": "nfa"}, WORKERS),
+    ("POST", "/v1/contacts/C-1/break-glass", {"reason": "urgent: police at the door"}, WORKERS),
     (
         "POST",
         "/v1/contacts/C-1/assessment",
@@ -105,26 +106,36 @@ def test_me_names_the_tokens_user(client, auth):
     assert client.get("/v1/me", headers=auth["data"]).json() == {
         "name": "data",
         "role": "data_team",
+        "teams": [],
     }
+    assert client.get("/v1/me", headers=auth["worker"]).json()["teams"] == sorted(
+        ["north", "south", "T1", "T2", "T3", "T4"]
+    )
 
 
 def test_the_users_commands_add_list_and_revoke(client, app, settings):
-    added = runner.invoke(cli, ["users", "add", "sam", "--role", "team_leader"])
+    added = runner.invoke(
+        cli, ["users", "add", "sam", "--role", "team_leader", "--team", "north", "--team", "east"]
+    )
     assert added.exit_code == 0, added.output
     token = added.stdout.strip()
     assert len(token) >= 40 and "\n" not in token
     headers = {"Authorization": f"Bearer {token}"}
-    assert client.get("/v1/me", headers=headers).json() == {"name": "sam", "role": "team_leader"}
+    assert client.get("/v1/me", headers=headers).json() == {
+        "name": "sam",
+        "role": "team_leader",
+        "teams": ["east", "north"],
+    }
     with app.state.db.read() as session:
         [user] = session.scalars(select(User).where(User.name == "sam"))
     assert user.token_hash == hashlib.sha256(token.encode()).hexdigest()  # the hash, not the token
     listed = runner.invoke(cli, ["users", "list"])
-    assert listed.exit_code == 0 and "sam\tteam_leader\tactive" in listed.stdout
+    assert listed.exit_code == 0 and "sam\tteam_leader\teast,north\tactive" in listed.stdout
     assert token not in listed.stdout
     revoked = runner.invoke(cli, ["users", "revoke", "sam"])
     assert revoked.exit_code == 0
     assert client.get("/v1/me", headers=headers).status_code == 401
-    assert "sam\tteam_leader\trevoked" in runner.invoke(cli, ["users", "list"]).stdout
+    assert "sam\tteam_leader\teast,north\trevoked" in runner.invoke(cli, ["users", "list"]).stdout
 
 
 def test_user_names_are_unique_forever_and_roles_checked(client, settings):

@@ -29,14 +29,17 @@ from service.auth.oidc_users import claimed_teams
 from service.auth.schemas import Caller, Role
 from service.auth.service import add_user
 from service.auth.tables import User
+from service.auth.teams import user_teams
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
 from oidc_server import ROLE_MAP, Provider, running_provider, sign_in_at_provider
+from trust_records import trust_champion
 
 BASE = "http://localhost"
+ADMIN = Caller("cli:test", Role.ADMIN)
 # Expired ten minutes ago (beyond the one minute of leeway for clocks), issued an hour before.
 EXPIRED = {"exp": int(time.time()) - 600, "iat": int(time.time()) - 4200}
 CSRF_FIELD = 'name="csrf_token" value="'
@@ -194,7 +197,11 @@ def test_a_duty_worker_signs_in_and_is_created_with_role_and_team(browser, oidc_
     with oidc_app.state.db.read() as session:
         assert claimed_teams(session, "amira") == ["north"]
     actions = [(a[1], a[2]) for a in audit_of(oidc_app)]
-    assert actions == [("user.added", "amira"), ("user.signed_in", "amira")]
+    assert actions == [
+        ("user.added", "amira"),
+        ("user.teams", "amira"),
+        ("user.signed_in", "amira"),
+    ]
     signed_in = audit_of(oidc_app)[-1][3]
     assert signed_in == {"method": "oidc", "role": "duty_worker", "teams": ["north"]}
 
@@ -205,6 +212,49 @@ def test_a_team_leader_gets_the_leaders_role_and_both_teams(browser, oidc_app):
     assert user_of(oidc_app, "lee").role == "team_leader"
     with oidc_app.state.db.read() as session:
         assert claimed_teams(session, "lee") == ["north", "south"]
+
+
+def test_the_pending_sign_in_survives_the_strict_session_cookie(browser, oidc_app):
+    # The provider's redirect back is started by another site: a browser sends it the Lax
+    # binding cookie, never the Strict session cookie.
+    started = browser.get("/ui/oidc/login")
+    binding = started.headers["set-cookie"]
+    assert binding.startswith("triage_oidc=") and "SameSite=lax" in binding
+    assert "Path=/ui/oidc" in binding and "HttpOnly" in binding
+    browser.cookies.delete("triage_session")
+    back = sign_in_at_provider(started.headers["location"], "amira")
+    assert browser.get(callback_path(back)).status_code == 303
+    # Signed in, "Sign in with your organisation's account" goes straight on.
+    again = browser.get("/ui/oidc/login?next=/ui/contacts/new")
+    assert again.status_code == 303 and again.headers["location"] == "/ui/contacts/new"
+
+
+def test_the_team_claim_scopes_what_an_oidc_user_sees(provider, champion_home, database_url):
+    settings = Settings(home=champion_home, database_url=database_url, **provider.settings())
+    trust_champion(settings)
+    app = create_app(settings)
+    with TestClient(app, base_url=BASE, follow_redirects=False) as browser:
+        with app.state.db.write.begin() as session:
+            token = add_user(session, "sam", Role.DUTY_WORKER, by=ADMIN, teams=["north", "south"])
+        bearer = {"Authorization": f"Bearer {token}"}
+        for contact_id, team in (("N-1", "north"), ("S-1", "south")):
+            body = {
+                "contact_id": contact_id,
+                "received_at": "2024-05-01T09:30:00+01:00",
+                "child_age_years": 6,
+                "referral_source": "2A",
+                "concerns": ["4B"],
+                "prior_contacts_12m": 0,
+                "previous_cp_plan": False,
+                "team_id": team,
+            }
+            scored = browser.post("/v1/contacts/score", json=body, headers=bearer)
+            assert scored.status_code == 200, scored.text
+        assert sign_in(browser, "amira").status_code == 303  # the provider claims "north"
+        with app.state.db.read() as session:
+            assert user_teams(session, "amira") == {"north"}
+        assert browser.get("/ui/contacts/N-1").status_code == 200
+        assert browser.get("/ui/contacts/S-1").status_code == 404  # another team's contact
 
 
 def test_an_existing_user_is_linked_and_their_role_follows_their_groups(browser, oidc_app):
@@ -400,7 +450,7 @@ def test_sign_out_ends_the_session_everywhere_and_at_the_provider(browser, oidc_
 
 def test_token_sign_in_to_the_pages_is_off_with_oidc(browser, oidc_app):
     with oidc_app.state.db.write.begin() as session:
-        token = add_user(session, "ada", Role.DUTY_WORKER, by=Caller("cli:test", Role.ADMIN))
+        token = add_user(session, "ada", Role.DUTY_WORKER, by=ADMIN, teams=["north"])
     page = browser.get("/ui/login")
     assert 'id="oidc-sign-in"' in page.text and 'name="token"' not in page.text
     # No token form is shown; a hand-made post with the session's own CSRF token is refused.
@@ -420,7 +470,7 @@ def test_token_sign_in_can_be_kept_beside_oidc(provider, champion_home, database
     app = create_app(settings)
     with TestClient(app, base_url=BASE, follow_redirects=False) as browser:
         with app.state.db.write.begin() as session:
-            token = add_user(session, "ada", Role.DUTY_WORKER, by=Caller("cli:test", Role.ADMIN))
+            token = add_user(session, "ada", Role.DUTY_WORKER, by=ADMIN, teams=["north"])
         page = browser.get("/ui/login")
         assert 'id="oidc-sign-in"' in page.text and 'name="token"' in page.text
         csrf = page.text.split(CSRF_FIELD, 1)[1].split('"', 1)[0]

@@ -16,6 +16,7 @@ def test_demo_seed_loads_an_empty_store_then_refuses(settings, tmp_path):
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output
     assert "Loaded synthetic demonstration data (actor demo-seed): 12 contacts" in first.output
+    assert "Teams: T1, T2, T3, T4;" in first.output and "--team TEAM" in first.output
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 1
     assert "Refused: The store already holds contacts" in again.output

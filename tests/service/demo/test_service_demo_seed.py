@@ -11,6 +11,8 @@ from data.synthetic import GeneratorConfig, generate
 from data.workdays import LONDON, FixedClock
 from service.audit.service import verify
 from service.audit.tables import AuditEvent
+from service.auth.schemas import Caller, Role
+from service.auth.service import add_user
 from service.decisions.tables import DecisionRecord
 from service.demo.seed import DEMO_ACTOR, DemoOptions, SeedRefused, seed_demo
 
@@ -57,6 +59,30 @@ def test_a_seeded_store_has_timeliness_for_every_team_and_work_in_the_inbox(
     assert any(item["overdue"] for item in waiting) and not all(i["overdue"] for i in waiting)
     with app.state.db.read() as session:
         assert verify(session).ok
+
+
+def test_a_user_of_one_team_sees_that_teams_demonstration_work_and_no_other(
+    app, client, auth, extract
+):
+    result = seed(app, extract, undecided=3)
+    assert result.teams == ("T1", "T2", "T3", "T4")
+    app.state.clock = FixedClock(NOW)
+    headers = {}
+    for name, role in (("t2-worker", Role.DUTY_WORKER), ("t2-leader", Role.TEAM_LEADER)):
+        with app.state.db.write.begin() as session:
+            token = add_user(session, name, role, by=Caller("cli:test", Role.ADMIN), teams=["T2"])
+        headers[name] = {"Authorization": f"Bearer {token}"}
+    inbox = client.get("/v1/inbox", params={"limit": 200}, headers=headers["t2-worker"]).json()
+    waiting = [i for i in inbox["items"] if i["kind"] == "awaiting_decision"]
+    assert len(waiting) == 3 and {i["team_id"] for i in inbox["items"]} == {"T2"}
+    everyone = client.get("/v1/inbox", params={"limit": 200}, headers=auth["worker"]).json()
+    others = {i["contact_id"] for i in everyone["items"] if i["team_id"] != "T2"}
+    assert others  # the other teams' work is there, for their users
+    for contact_id in sorted(others)[:3]:
+        got = client.get(f"/v1/contacts/{contact_id}", headers=headers["t2-worker"])
+        assert got.status_code == 404
+    queue = client.get("/v1/reviews", headers=headers["t2-leader"]).json()
+    assert {r["team_id"] for r in queue["items"]} <= {"T2"}
 
 
 def test_seeded_rows_are_recorded_by_the_demo_actor(app, client, extract):

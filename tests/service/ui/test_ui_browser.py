@@ -85,7 +85,9 @@ def server(champion_home, database_url, chromium) -> Iterator[tuple[str, dict[st
     tokens = {}
     for name, role in (("worker", Role.DUTY_WORKER), ("leader", Role.TEAM_LEADER)):
         with app.state.db.write.begin() as session:
-            tokens[name] = add_user(session, name, role, by=Caller("cli:test", Role.ADMIN))
+            tokens[name] = add_user(
+                session, name, role, by=Caller("cli:test", Role.ADMIN), teams=["north"]
+            )
     try:
         yield f"http://127.0.0.1:{port}", tokens
     finally:

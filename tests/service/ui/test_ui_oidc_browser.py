@@ -23,8 +23,14 @@ from service.app import create_app
 
 
 @pytest.fixture
-def oidc_server(champion_home, tmp_path, chromium) -> Iterator[tuple[str, Provider]]:  # noqa: F811
-    """A live service on a free loopback port with OIDC sign-in through a live provider."""
+def oidc_server(
+    champion_home,
+    database_url,
+    tmp_path,
+    chromium,  # noqa: F811
+) -> Iterator[tuple[str, Provider]]:
+    """A live service on a free loopback port with OIDC sign-in through a live provider, on
+    the database under test (SQLite, then PostgreSQL, like every service test)."""
     import uvicorn
 
     port = free_port()
@@ -32,7 +38,7 @@ def oidc_server(champion_home, tmp_path, chromium) -> Iterator[tuple[str, Provid
     with running_provider(tmp_path, [base]) as provider:
         settings = Settings(
             home=champion_home,
-            database_url=f"sqlite:///{tmp_path / 'ui.db'}",
+            database_url=database_url,
             **provider.settings(),
         )
         app = create_app(settings)

@@ -92,7 +92,7 @@ def test_login_sets_a_protected_cookie_and_logout_clears_it(ui, auth):
     response = ui.post("/ui/login", data=data)
     assert response.headers["location"] == "/ui/inbox"  # team leaders land on the inbox
     cookie = response.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/ui" in cookie
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/ui" in cookie
     assert "Secure" not in cookie  # plain http on localhost
     logout = post_form(ui, "/ui/reviews", "/ui/logout", {})
     assert logout.status_code == 303 and logout.headers["location"] == "/ui/login"
