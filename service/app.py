@@ -144,6 +144,7 @@ def _lifespan(
         from service.model_watch import watch_champion
 
         db = open_database(settings, background_checkpoints=True)
+        tasks: list[asyncio.Task[None]] = []
         try:
             upgrade_engine(db.engine)
             app.state.settings = settings
@@ -152,7 +153,8 @@ def _lifespan(
             app.state.narrative = narrative_reader or await run_in_threadpool(
                 load_narrative_reader, settings
             )
-            tasks = [asyncio.create_task(checkpoints(db))] if db.is_sqlite else []
+            if db.is_sqlite:
+                tasks.append(asyncio.create_task(checkpoints(db)))
             if settings.model_poll_seconds > 0:
                 tasks.append(asyncio.create_task(watch_champion(app, settings.model_poll_seconds)))
             if long_running:
@@ -161,15 +163,25 @@ def _lifespan(
                 gc.collect()
                 gc.freeze()
             yield
-            for task in tasks:
-                task.cancel()
         finally:
-            db.dispose()
+            # Wait for the background tasks to end before closing the pool: a task cancelled in
+            # the middle of a checkpoint or a champion check ends only when its thread is done
+            # with the database (a thread cannot be interrupted).
+            try:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                # A report computation that outlasted its request still holds a connection.
+                await run_in_threadpool(app.state.report_refresher.wait, SHUTDOWN_WAIT_SECONDS)
+            finally:
+                db.dispose()
 
     return lifespan
 
 
 CHECKPOINT_SECONDS = 1.0
+# How long shutdown waits for report computations still running before it closes the pool.
+SHUTDOWN_WAIT_SECONDS = 30.0
 
 
 async def checkpoints(db: Database) -> None:

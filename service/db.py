@@ -122,8 +122,20 @@ class Database:
                 raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()  # type: ignore[union-attr]
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection, for good: a later use raises DatabaseClosed."""
+        # SQLAlchemy's dispose() leaves a fresh, empty pool behind: a late caller would quietly
+        # open a connection there that nobody closes (on PostgreSQL it was garbage-collected
+        # still open, long after the test that leaked it). Refuse to connect at all instead.
+        event.listen(self.engine, "do_connect", _refuse_connecting)
         self.engine.dispose()
+
+
+class DatabaseClosed(RuntimeError):
+    """The database was disposed of (its owner, e.g. the service's lifespan, has ended)."""
+
+
+def _refuse_connecting(*_args: Any) -> None:
+    raise DatabaseClosed("this database was disposed of; open a new one with open_database")
 
 
 def open_database(settings: Settings, *, background_checkpoints: bool = False) -> Database:

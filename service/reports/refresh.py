@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 
 
 class Refresher:
@@ -32,6 +32,13 @@ class Refresher:
         )
         thread.start()
         return future
+
+    def wait(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the running computations to end (each stores its
+        report through the service's pool, which must stay open until they are done)."""
+        with self._lock:
+            running = list(self._running.values())
+        wait(running, timeout=timeout)
 
 
 def _run(future: Future[int], work: Callable[[], int]) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+from sqlalchemy import text
 
 from config.settings import Settings
 from service.app import create_app
+from service.db import DatabaseClosed
 
 SECRET = "NARRATIVE-5e1d: the child said"
 
@@ -18,6 +20,16 @@ def test_health_reports_the_loaded_champion(client):
     body = response.json()
     assert body["status"] == "ok"
     assert body["model"]["name"] == "front-door-triage" and body["model"]["version"] == "1"
+
+
+def test_a_stopped_service_has_closed_its_database_for_good(app, started):
+    with started(app) as client:
+        assert client.get("/health").status_code == 200
+        db = app.state.db
+    # Not a fresh pool that a late caller would quietly open and nobody would close.
+    with pytest.raises(DatabaseClosed), db.read() as session:
+        session.execute(text("SELECT 1"))
+    assert db.engine.pool.checkedin() == 0 and db.engine.pool.checkedout() == 0
 
 
 def test_without_a_champion_health_and_scoring_answer_503(tmp_path, database_url, contact, started):
