@@ -38,13 +38,20 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import narrative_speed
-from benchmarks.bodies import DECISION_BODIES, body_line, compact, contact_bodies, write_lines
+from benchmarks.bodies import (
+    DECISION_BODIES,
+    body_line,
+    compact,
+    contact_bodies,
+    without_narrative,
+    write_lines,
+)
 from benchmarks.features_stage import features_stage
 from benchmarks.judging import failures, judge, parse_wrk
 from benchmarks.plan import QUICK, ROOT, STAGES, TARGETS, WRK_DIR, Plan
 from benchmarks.report import describe_database, machine_facts, render_markdown, wrk_version
 from benchmarks.reports_stage import measure_reports, seed_store
-from benchmarks.server import free_port, server_env, serving, setup_home
+from benchmarks.server import free_port, server_env, serving_process, setup_home
 from benchmarks.stages import (
     Progress,
     attempt,
@@ -144,6 +151,9 @@ def serve_and_load(
     ids = [f"{run_id}-d-{i}" for i in range(plan.prescore)]
     files = {
         "contacts": write_lines(out / "wrk" / "contacts.jsonl", [body_line(b) for b in bodies]),
+        "plain": write_lines(
+            out / "wrk" / "contacts-plain.jsonl", [body_line(without_narrative(b)) for b in bodies]
+        ),
         "ids": write_lines(out / "wrk" / "ids.txt", ids),
         "decisions": write_lines(
             out / "wrk" / "decisions.jsonl", [compact(d).decode() for d in DECISION_BODIES]
@@ -154,7 +164,7 @@ def serve_and_load(
             f"start `triage serve --workers {plan.workers}`, score {plan.prescore:,} contacts",
             15 + plan.prescore / 200,
         ):
-            base = stack.enter_context(serving(env, plan, out / "server.log"))
+            base, pid = stack.enter_context(serving_process(env, plan, out / "server.log"))
             prescore(base, token, ids, bodies)
         if "reports" in results:
             with progress.stage(
@@ -181,7 +191,16 @@ def serve_and_load(
                 attempt(
                     results,
                     "http",
-                    lambda: http_stage(base, token, files, run_id, plan, progress, figures),
+                    lambda: http_stage(
+                        base,
+                        token,
+                        files,
+                        run_id,
+                        plan,
+                        progress,
+                        figures,
+                        pid if plan.workers == 1 else None,
+                    ),
                 )
         with progress.stage(
             f"score {plan.narrative_runs} contacts with a 10-sentence narrative, then without",

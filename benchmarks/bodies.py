@@ -58,6 +58,11 @@ def contact_bodies(n: int, *, seed: int) -> list[dict[str, Any]]:
     return bodies
 
 
+def without_narrative(body: dict[str, Any]) -> dict[str, Any]:
+    """The body without its free text (so scoring it does not run the sentence model)."""
+    return {k: v for k, v in body.items() if k != "narrative"}
+
+
 def with_id(contact_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """The body with its ``contact_id`` first."""
     return {"contact_id": contact_id, **body}

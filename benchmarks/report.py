@@ -49,7 +49,7 @@ def figure_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]
                 (
                     f"{label} at {plan['connections']} connections",
                     f"{f['ok_per_second']:,.0f} req/s; p50 {f['latency_ms']['p50']:,.1f} ms, "
-                    f"p99 {f['latency_ms']['p99']:,.1f} ms{_failed_note(f)}",
+                    f"p99 {f['latency_ms']['p99']:,.1f} ms{_cpu_note(f)}{_failed_note(f)}",
                     "",
                     "",
                     "",
@@ -162,6 +162,12 @@ def narrative_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, st
                 )
             )
     return rows
+
+
+def _cpu_note(figures: dict[str, Any]) -> str:
+    """The server's own CPU time per request, when it was measured (one worker)."""
+    cpu = figures.get("server_cpu_ms_per_request")
+    return "" if cpu is None else f"; server CPU {cpu:.2f} ms/request"
 
 
 def _failed_note(figures: dict[str, Any]) -> str:

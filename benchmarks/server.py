@@ -53,6 +53,21 @@ def free_port() -> int:
 @contextmanager
 def serving(env: dict[str, str], plan: Plan, log: Path) -> Iterator[str]:
     """Run `triage serve` (log to ``log``) until the block ends; yield its base URL."""
+    with serving_process(env, plan, log) as (base, _pid):
+        yield base
+
+
+def cpu_seconds(pid: int) -> float:
+    """The user + system CPU time a process has used so far (Linux ``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3 (state)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def serving_process(env: dict[str, str], plan: Plan, log: Path) -> Iterator[tuple[str, int]]:
+    """:func:`serving`, yielding also the server's process id (with one worker: the process
+    that answers, whose CPU time :func:`cpu_seconds` reads)."""
     import httpx
 
     port = free_port()
@@ -73,7 +88,7 @@ def serving(env: dict[str, str], plan: Plan, log: Path) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             time.sleep(0.25)
-        yield base
+        yield base, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:

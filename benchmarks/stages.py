@@ -13,6 +13,7 @@ from benchmarks.bodies import DECISION_BODIES, compact, with_id
 from benchmarks.judging import failures, parse_wrk
 from benchmarks.paced import Call, percentiles_ms, run_sync, summarise
 from benchmarks.plan import WRK_DIR, Plan
+from benchmarks.server import cpu_seconds
 
 # --- progress ------------------------------------------------------------------------------------
 
@@ -172,12 +173,19 @@ def http_stage(
     plan: Plan,
     progress: Progress,
     figures: dict[str, Any],
+    pid: int | None = None,
 ) -> None:
-    """wrk at ``plan.connections`` connections: /health, scoring, decisions, into ``figures``."""
-    contacts, ids, decisions = str(files["contacts"]), str(files["ids"]), str(files["decisions"])
+    """wrk at ``plan.connections`` connections: /health, scoring, decisions, into ``figures``.
+
+    Scoring sends contacts without narratives (``files["plain"]``): a narrative runs the
+    sentence model, whose cost is measured on its own (``benchmarks/narrative_speed.py``). With
+    the server's ``pid`` (one worker), each run also gives the server's own CPU time per
+    request, which other load on the machine does not change the way it changes requests/s.
+    """
+    plain, ids, decisions = str(files["plain"]), str(files["ids"]), str(files["decisions"])
     runs = {
         "health": ("GET /health", "health.lua", []),
-        "score": ("POST /v1/contacts/score", "score.lua", [token, f"{run_id}-s", contacts]),
+        "score": ("POST /v1/contacts/score", "score.lua", [token, f"{run_id}-s", plain]),
         "decision": ("POST /v1/contacts/{id}/decision", "decision.lua", [token, ids, decisions]),
     }
     for name, (title, script, args) in runs.items():
@@ -186,9 +194,15 @@ def http_stage(
             f"{plan.duration:g} s",
             plan.warmup + plan.duration + 1,
         ):
-            warm_args = [token, f"{run_id}-w", contacts] if name == "score" else args
+            warm_args = [token, f"{run_id}-w", plain] if name == "score" else args
             wrk(base, script, warm_args, plan, plan.warmup)
+            before = cpu_seconds(pid) if pid is not None else None
             figures[name] = wrk(base, script, args, plan, plan.duration)
+            if before is not None and pid is not None and figures[name]["requests"]:
+                used = cpu_seconds(pid) - before
+                figures[name]["server_cpu_ms_per_request"] = round(
+                    used * 1000 / figures[name]["requests"], 3
+                )
             print(f"      {one_line(figures[name])}", flush=True)
 
 

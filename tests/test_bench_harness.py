@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -284,3 +285,23 @@ def test_the_narrative_figures_are_reported_in_process_and_over_http():
     assert rows[with_text] == "p50 72.5 ms, p95 150.0 ms"
     without = f"{one_at_a_time}, without a 10-sentence narrative (200 requests)"
     assert rows[without] == "p50 6.5 ms, p95 12.0 ms (narrative check unavailable)"
+
+
+def test_the_server_cpu_per_request_is_read_from_proc_and_shown():
+    from benchmarks.server import cpu_seconds
+
+    before = cpu_seconds(os.getpid())
+    sum(i * i for i in range(2_000_000))  # burn some CPU of this process
+    assert cpu_seconds(os.getpid()) > before
+    run = {**http_run(600), "server_cpu_ms_per_request": 1.234}
+    text = bench.render_markdown(results(http={"health": http_run(1000), "score": run}))
+    assert "server CPU 1.23 ms/request" in text
+
+
+def test_the_scoring_load_sends_no_narratives():
+    from benchmarks.bodies import without_narrative
+
+    bodies = [without_narrative(b) for b in bench.contact_bodies(20, seed=3)]
+    assert all("narrative" not in b for b in bodies)
+    for body in bodies:
+        ContactIn.model_validate({"contact_id": "C-1", **body})
