@@ -1,5 +1,5 @@
-"""Where a route's database work runs: on the event loop when it is short and need not wait,
-else in the thread pool.
+"""Where a route's work runs: on the event loop when it is short and need not wait, else in the
+thread pool.
 
 FastAPI runs every plain ``def`` route and dependency in a thread pool, and under load each hop
 there costs more than scoring a contact (profiled: a bare FastAPI route answers about half as
@@ -35,4 +35,17 @@ async def run(db: Database, work: Callable[P, T], /, *args: P.args, **kwargs: P.
                 return work(*args, **kwargs)
         except WriterBusy:
             pass
+    return await run_in_threadpool(work, *args, **kwargs)
+
+
+async def compute(light: bool, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run CPU work inline when ``light`` (well under a millisecond), else in the thread pool.
+
+    The hop to the pool and back costs more than assessing a contact without a narrative
+    (profiled: about a tenth of a scored contact's CPU, and the pool thread then contends with
+    the event loop for the GIL); work that runs the sentence model takes tens of milliseconds
+    and must not stall every other request, so it goes to the pool.
+    """
+    if light:
+        return work(*args, **kwargs)
     return await run_in_threadpool(work, *args, **kwargs)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path
-from starlette.concurrency import run_in_threadpool
 
 from service import blocking
 from service.contacts import service
@@ -50,10 +49,16 @@ async def score(
     """Assess a contact with the champion and store both. The same contact again gives back the
     stored assessment; a different body under a stored contact_id is 409."""
     items = service.prepare([contact], settings, by=caller)
-    # The model and its explanation off the event loop, once; only the short store step is
-    # handed to blocking.run (inline on SQLite unless a writer is busy).
-    assessed = await run_in_threadpool(
-        service.assess_contacts, model, items, settings, narrative=reader
+    # The model and its explanation once, on the loop unless a narrative runs the sentence
+    # model; the short store step is handed to blocking.run (inline on SQLite unless a writer
+    # is busy).
+    assessed = await blocking.compute(
+        not service.runs_sentence_model(items, reader),  # light: no sentence model to run
+        service.assess_contacts,
+        model,
+        items,
+        settings,
+        narrative=reader,
     )
     [assessment] = await blocking.run(db, service.save_scored, db, items, assessed, by=caller)
     return assessment
@@ -101,7 +106,12 @@ async def revise(
     if contact.contact_id != contact_id:
         raise InvalidField(["body", "contact_id"], f"must be the path's contact_id, {contact_id}")
     [item] = service.prepare([contact], settings, by=caller)
-    [assessed] = await run_in_threadpool(
-        service.assess_contacts, model, [item], settings, narrative=reader
+    [assessed] = await blocking.compute(
+        not service.runs_sentence_model([item], reader),  # light: no sentence model to run
+        service.assess_contacts,
+        model,
+        [item],
+        settings,
+        narrative=reader,
     )
     return await blocking.run(db, service.save_revision, db, item, assessed, by=caller)

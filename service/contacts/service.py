@@ -176,6 +176,13 @@ def assess_contacts(
     ]
 
 
+def runs_sentence_model(items: list[Canonical], narrative: Reader | None) -> bool:
+    """Whether assessing ``items`` runs the sentence model (tens of milliseconds per narrative)."""
+    if narrative is None or not narrative.available:
+        return False
+    return any(i.body.get("narrative") for i in items)
+
+
 def store(
     connection: Connection,
     fresh: list[Canonical],

@@ -149,3 +149,19 @@ def test_the_flag_threshold_is_the_setting(settings, started, auth_for, contact)
         assert client.post("/v1/contacts/score", json=body, headers=headers).status_code == 200
         flags = decide(client, headers, decision="nfa", reasons=["other"])["flags"]
     assert "nfa_with_uncoded_narrative_concern" not in [f["code"] for f in flags]
+
+
+def test_only_a_narrative_read_by_an_available_model_is_heavy_work(contact):
+    from types import SimpleNamespace
+
+    from service.contacts.canonical import canonicalise
+    from service.contacts.schemas import ContactIn
+    from service.contacts.service import runs_sentence_model
+
+    plain = canonicalise(ContactIn.model_validate(contact("C-1")))
+    told = canonicalise(ContactIn.model_validate(contact("C-2", narrative=NARRATIVE)))
+    available, missing = SimpleNamespace(available=True), SimpleNamespace(available=False)
+    assert runs_sentence_model([plain, told], available)  # type: ignore[arg-type]
+    assert not runs_sentence_model([plain], available)  # type: ignore[arg-type]
+    assert not runs_sentence_model([told], missing)  # type: ignore[arg-type]
+    assert not runs_sentence_model([told], None)
