@@ -101,7 +101,7 @@ class Settings(BaseSettings):
         ),
     )
     narrative_flag_similarity: float = Field(
-        0.49,
+        0.48,
         gt=0,
         le=1,
         description=(
