@@ -125,10 +125,10 @@ def _used(nodes: list[Any], outputs: set[str]) -> list[Any]:
     return kept[::-1]
 
 
-def _projection(graph: _Graph, name: str) -> tuple[str, float] | None:
+def _projection(graph: _Graph, name: str) -> tuple[Any, float] | None:
     """Walk back through reshapes, transposes and scalings to a biased projection (B, S, D).
 
-    Returns the projection's output and the product of the scalings met on the way.
+    Returns the projection's bias ``Add`` and the product of the scalings met on the way.
     """
     scale = 1.0
     for _ in range(8):
@@ -143,8 +143,8 @@ def _projection(graph: _Graph, name: str) -> tuple[str, float] | None:
                 return None
             scale *= factor
             name = node.input[0] if graph.scalar(node.input[1]) is not None else node.input[1]
-        elif node.op_type == "Add" and any(i in graph.vectors for i in node.input):
-            return node.output[0], scale
+        elif node.op_type == "Add" and node.input[1] in graph.vectors:
+            return node, scale
         else:
             return None
     return None
@@ -204,9 +204,9 @@ def _fuse_attention(graph: _Graph, softmax: Any) -> int:
     if any(f is None for f in found):
         return 0
     (query, q_scale), (key, k_scale), (value, v_scale) = found  # type: ignore[misc]
-    head_size = _head_size(graph, query)
-    hidden = _width(graph, query)
-    if head_size is None or hidden is None or hidden % head_size or v_scale != 1.0:
+    head_size = _head_size(graph, query.output[0])
+    hidden = graph.vectors[_bias(query)]
+    if head_size is None or hidden % head_size or v_scale != 1.0:
         return 0
     # Back to (B, S, D): the product's heads transposed back and reshaped.
     back = graph.only_reader(weighted.output[0], "Transpose")
@@ -215,26 +215,41 @@ def _fuse_attention(graph: _Graph, softmax: Any) -> int:
         return 0
     from onnx import helper
 
-    scale = q_scale * k_scale
+    adds = (query, key, value)
+    inputs = [query.output[0], key.output[0], value.output[0], "", _KEY_PADDING]
+    if all(len(graph.readers.get(a.output[0], [])) == 1 for a in adds):
+        # The attention adds the three biases itself, as it lays out the heads.
+        projections = [graph.other(a, _bias(a)) for a in adds]
+        inputs = [*projections, _joined_bias(graph, adds, out), _KEY_PADDING]
     node = helper.make_node(
         "MultiHeadAttention",
-        [query, key, value, "", _KEY_PADDING],
+        inputs,
         [out.output[0]],
         f"{out.name or out.output[0]}_attention",
         domain=_MS,
         num_heads=hidden // head_size,
-        scale=scale,
+        scale=q_scale * k_scale,
     )
     graph.added.append((node, out))
     graph.replaced.add(id(out))
     return 1
 
 
-def _width(graph: _Graph, projection: str) -> int | None:
-    """The projection's width: the length of the bias added to it."""
-    add = graph.producer.get(projection)
-    found = [graph.vectors[i] for i in add.input if i in graph.vectors] if add is not None else []
-    return found[0] if found else None
+def _bias(add: Any) -> str:
+    """The bias a projection's ``Add`` adds: its second input (the first is the product)."""
+    return add.input[1]
+
+
+def _joined_bias(graph: _Graph, adds: tuple[Any, Any, Any], out: Any) -> str:
+    """A new constant: the query, key and value biases one after another."""
+    import numpy as np
+    from onnx import numpy_helper
+
+    found = {i.name: i for i in graph.model.graph.initializer}
+    parts = [numpy_helper.to_array(found[_bias(add)]) for add in adds]
+    name = f"{out.name or out.output[0]}_qkv_bias"
+    graph.model.graph.initializer.append(numpy_helper.from_array(np.concatenate(parts), name))
+    return name
 
 
 def _fuse_gelu(graph: _Graph, erf: Any) -> int:

@@ -45,6 +45,10 @@ def test_every_attention_and_gelu_of_the_packaged_model_is_fused():
     attributes = {a.name: helper.get_attribute_value(a) for a in attention.attribute}
     assert attributes["num_heads"] == 12
     assert abs(attributes["scale"] - 32**-0.5) < 1e-6
+    # The query, key and value biases are added by the attention, not by Adds of their own.
+    assert attention.input[3] and len(attention.input) == 5
+    split = {out for n in model.graph.node if n.op_type == "Split" for out in n.output}
+    assert not [n for n in model.graph.node if n.op_type == "Add" and set(n.input) & split]
 
 
 def test_fused_hidden_states_equal_the_exported_graphs_on_padded_sentences():
