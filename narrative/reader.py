@@ -179,10 +179,11 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load(files: ModelFiles | None, *, calibrating: bool = False) -> Reader:
+def load(files: ModelFiles | None, *, calibrating: bool = False, threads: int = 1) -> Reader:
     """Load a sentence model after checking its SHA-256; an unavailable reader if anything fails.
 
-    ``calibrating`` skips the thresholds file, which calibration is about to write.
+    ``calibrating`` skips the thresholds file, which calibration is about to write; ``threads``
+    is how many threads one model run may use (the vectors are the same for any number).
     """
     if files is None:
         return Reader(name=PACKAGED_NAME, sha256=None, reason=MISSING_PACKAGE)
@@ -210,7 +211,7 @@ def load(files: ModelFiles | None, *, calibrating: bool = False) -> Reader:
         reason = "the thresholds were calibrated on another model file: recalibrate"
         return Reader(name=files.name, sha256=actual, reason=reason)
     reader = Reader(name=files.name, sha256=actual)
-    _open_session(reader, files)
+    _open_session(reader, files, threads)
     if thresholds:
         reader.thresholds = {code: float(value) for code, value in thresholds["concerns"].items()}
         reader.flag_similarity = float(thresholds["flag_similarity"])
@@ -218,7 +219,7 @@ def load(files: ModelFiles | None, *, calibrating: bool = False) -> Reader:
     return reader
 
 
-def _open_session(reader: Reader, files: ModelFiles) -> None:
+def _open_session(reader: Reader, files: ModelFiles, threads: int) -> None:
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
@@ -229,9 +230,12 @@ def _open_session(reader: Reader, files: ModelFiles) -> None:
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3  # errors only; onnxruntime never sees the text anyway
-    # One thread: a service process shares the machine's cores with its other requests.
-    options.intra_op_num_threads = 1
+    # TRIAGE_NARRATIVE_THREADS, default 1: a service process shares the machine's cores with
+    # its other requests. Waiting threads sleep: spinning ones burnt a core's worth of CPU on
+    # a busy machine for no gain in wall time.
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(
         session_model(files.model),
         sess_options=options,
@@ -290,12 +294,12 @@ def _embed_references(reader: Reader) -> None:
 
 def load_reader(settings: Settings) -> Reader:
     """Return this process's reader for the configured model (loaded once, then cached)."""
-    return _cached(settings.narrative_model)
+    return _cached(settings.narrative_model, settings.narrative_threads)
 
 
 @lru_cache(maxsize=4)
-def _cached(model: Path | None) -> Reader:
-    return load(custom_files(model) if model is not None else packaged_files())
+def _cached(model: Path | None, threads: int) -> Reader:
+    return load(custom_files(model) if model is not None else packaged_files(), threads=threads)
 
 
 def clear_cache() -> None:
