@@ -4,10 +4,12 @@ The packaged model was exported op by op: each layer's attention is a dozen resh
 transposes, products, a mask built from ``attention_mask`` and a softmax with a NaN guard, and
 each GELU is five element-wise nodes. onnxruntime's own fusions do not recognise this export's
 form, so here, in memory and before the session is built, each attention becomes one
-``com.microsoft.MultiHeadAttention`` (fed the same query, key and value projections, the key
-padding mask and the same scale) and each GELU one ``com.microsoft.Gelu``. Both compute the
-same functions; only the order of floating-point operations changes. A graph that does not
-match a pattern is left as it is.
+``com.microsoft.MultiHeadAttention`` (fed the same query, key and value products, their
+biases, the key padding mask and the same scale) and each GELU one ``com.microsoft.Gelu``. Both
+compute the same functions; only the order of floating-point operations changes (a test
+compares the hidden states). A graph that does not match a pattern is left as it is. The
+attention pattern is taken to be a sentence encoder's: the mask added to its scores must come
+from the ``attention_mask`` input, and is read as padding of the keys (no causal mask).
 """
 
 from __future__ import annotations
