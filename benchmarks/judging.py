@@ -77,6 +77,7 @@ def measured_values(results: dict[str, Any]) -> dict[str, tuple[float | None, in
         "cin_import_seconds": (features.get("cin_import", {}).get("import_seconds"), 0),
         "cin_import_peak_mb": (features.get("cin_import", {}).get("import_peak_mb"), 0),
         "narrative_cpu_p50": (features.get("narrative", {}).get("cpu_p50_ms"), 0),
+        "narrative_wall_p50": (features.get("narrative", {}).get("wall_p50_ms"), 0),
         "narrative_rss_added": (features.get("narrative", {}).get("rss_added_mib"), 0),
     }
 

@@ -2,8 +2,9 @@
 
 Run on its own: ``.venv/bin/python benchmarks/narrative_speed.py [--runs 200]``. It loads the
 packaged sentence model once, then checks a written 10-sentence narrative ``--runs`` times and
-prints the load time, the p50, p90 and p95 of one check (wall clock and this process's CPU time)
-and the resident memory before and after loading. The narrative is written for the benchmark.
+prints the load time, the p50, p90 and p95 of one check (wall clock and this process's CPU
+time), the load average and the resident memory before and after loading. The narrative is
+written for the benchmark.
 ``measure()`` returns the same figures as a dict, for a harness to record; ``measure_http()``
 times ``POST /v1/contacts/score`` on a running service with and without that narrative.
 """
@@ -11,6 +12,7 @@ times ``POST /v1/contacts/score`` on a running service with and without that nar
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from pathlib import Path
@@ -76,6 +78,8 @@ def measure(runs: int = 200) -> dict[str, float | str]:
         "rss_before_mib": before,
         "rss_after_load_mib": after,
         "rss_added_mib": after - before,
+        # Wall time on a shared machine is mostly waiting for a core: say how busy it was.
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -141,6 +145,7 @@ def main() -> None:
     print(f"one check of a {f['sentences']}-sentence narrative, {f['runs']} runs:")
     print(f"  wall p50 {f['wall_p50_ms']:.1f} ms, p95 {f['wall_p95_ms']:.1f} ms")
     print(f"  CPU  p50 {f['cpu_p50_ms']:.1f} ms, p95 {f['cpu_p95_ms']:.1f} ms")
+    print(f"  load average (1 min) at the end: {f['load_average_1m']}")
     print(
         f"RSS: {f['rss_before_mib']:.0f} MiB before, {f['rss_after_load_mib']:.0f} MiB after "
         f"loading (+{f['rss_added_mib']:.0f} MiB)"

@@ -140,7 +140,8 @@ def narrative_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, st
                 f"{found['runs']} runs",
                 f"wall p50 {found['wall_p50_ms']:,.1f}, p95 {found['wall_p95_ms']:,.1f} ms; "
                 f"CPU p50 {found['cpu_p50_ms']:,.1f}, p95 {found['cpu_p95_ms']:,.1f} ms; "
-                f"+{found['rss_added_mib']:,.0f} MiB RSS",
+                f"+{found['rss_added_mib']:,.0f} MiB RSS; "
+                f"load {found.get('load_average_1m', '?')}, loaded in {found['load_s']:,.1f} s",
                 "",
                 "",
                 "",

