@@ -46,13 +46,16 @@ COPY pyproject.toml ./
 # Databricks SDK and its Google sign-in (pyasn1 with it), used only against Databricks; and
 # tokenizers' Hugging Face Hub client with fsspec and filelock, used only to download a
 # tokenizer (narrative/ reads its own from the package). The mlflow stage installs them again.
-# The checks import what the slimming touched.
+# An empty `databricks` namespace folder stays: MLflow probes for Databricks' agents with
+# importlib.util.find_spec("databricks.agents"), which raises, rather than answering "not
+# installed", when no `databricks` package exists. The checks import what the slimming touched.
 COPY docker/requirements.py /usr/local/bin/triage-requirements
 RUN python /usr/local/bin/triage-requirements pyproject.toml > /tmp/requirements.txt \
     && pip install --no-cache-dir --no-compile --only-binary=:all: -r /tmp/requirements.txt \
     && pip uninstall --yes --quiet databricks-sdk google-auth pyasn1-modules pyasn1 \
         huggingface-hub fsspec filelock \
     && python /usr/local/bin/triage-slim-venv /opt/venv \
+    && mkdir /opt/venv/lib/python3.11/site-packages/databricks \
     && python -c "import numpy.linalg, scipy.linalg, pyarrow.parquet, pandas, glum, sklearn.ensemble" \
     && python -c "import onnx, onnxruntime, tokenizers, llvmlite.binding, numba, shap, lxml.etree" \
     && python -c "import mlflow.sklearn, mlflow.pyfunc, matplotlib.pyplot" \
