@@ -48,7 +48,8 @@ COPY pyproject.toml ./
 # tokenizer (narrative/ reads its own from the package). The mlflow stage installs them again.
 # An empty `databricks` namespace folder stays: MLflow probes for Databricks' agents with
 # importlib.util.find_spec("databricks.agents"), which raises, rather than answering "not
-# installed", when no `databricks` package exists. The checks import what the slimming touched.
+# installed", when no `databricks` package exists. The check imports what the slimming touched,
+# in one process, so the modules they share are compiled once.
 COPY docker/requirements.py /usr/local/bin/triage-requirements
 RUN python /usr/local/bin/triage-requirements pyproject.toml > /tmp/requirements.txt \
     && pip install --no-cache-dir --no-compile --only-binary=:all: -r /tmp/requirements.txt \
@@ -56,10 +57,10 @@ RUN python /usr/local/bin/triage-requirements pyproject.toml > /tmp/requirements
         huggingface-hub fsspec filelock \
     && python /usr/local/bin/triage-slim-venv /opt/venv \
     && mkdir /opt/venv/lib/python3.11/site-packages/databricks \
-    && python -c "import numpy.linalg, scipy.linalg, pyarrow.parquet, pandas, glum, sklearn.ensemble" \
-    && python -c "import onnx, onnxruntime, tokenizers, llvmlite.binding, numba, shap, lxml.etree" \
-    && python -c "import mlflow.sklearn, mlflow.pyfunc, matplotlib.pyplot" \
-    && python -c "import holidays; holidays.country_holidays('GB', subdiv='ENG', years=2026)"
+    && python -c "import numpy.linalg, scipy.linalg, pyarrow.parquet, pandas, glum, sklearn.ensemble; \
+import onnx, onnxruntime, tokenizers, llvmlite.binding, numba, shap, lxml.etree; \
+import mlflow.sklearn, mlflow.pyfunc, matplotlib.pyplot; \
+import holidays; holidays.country_holidays('GB', subdiv='ENG', years=2026)"
 
 # Then the project itself (.dockerignore lets in only the packages, pyproject.toml and README.md).
 FROM dependencies AS builder
