@@ -40,12 +40,27 @@ COPY pyproject.toml ./
 # MLflow's client, mlflow-skinny, stands in for mlflow (same version range): the full package
 # adds the tracking server and its web UI, which only the mlflow stage needs. --no-compile:
 # bytecode is written at run time (see the runtime stage).
+# Then out go the distributions that a dependency requires but that the image never imports (an
+# import trace of `triage quickstart`, `triage serve` scoring a contact with a narrative and
+# recording a decision, and the commands docs/deployment.md runs in the image): MLflow's
+# Databricks SDK and its Google sign-in (pyasn1 with it), used only against Databricks; and
+# tokenizers' Hugging Face Hub client with fsspec and filelock, used only to download a
+# tokenizer (narrative/ reads its own from the package). The mlflow stage installs them again.
+# An empty `databricks` namespace folder stays: MLflow probes for Databricks' agents with
+# importlib.util.find_spec("databricks.agents"), which raises, rather than answering "not
+# installed", when no `databricks` package exists. The check imports what the slimming touched,
+# in one process, so the modules they share are compiled once.
 COPY docker/requirements.py /usr/local/bin/triage-requirements
 RUN python /usr/local/bin/triage-requirements pyproject.toml > /tmp/requirements.txt \
     && pip install --no-cache-dir --no-compile --only-binary=:all: -r /tmp/requirements.txt \
+    && pip uninstall --yes --quiet databricks-sdk google-auth pyasn1-modules pyasn1 \
+        huggingface-hub fsspec filelock \
     && python /usr/local/bin/triage-slim-venv /opt/venv \
-    && python -c "import numpy, scipy.linalg, pyarrow.parquet, onnxruntime, tokenizers, llvmlite.binding" \
-    && python -c "import holidays; holidays.country_holidays('GB', subdiv='ENG', years=2026)"
+    && mkdir /opt/venv/lib/python3.11/site-packages/databricks \
+    && python -c "import numpy.linalg, scipy.linalg, pyarrow.parquet, pandas, glum, sklearn.ensemble; \
+import onnx, onnxruntime, tokenizers, llvmlite.binding, numba, shap, lxml.etree; \
+import mlflow.sklearn, mlflow.pyfunc, matplotlib.pyplot; \
+import holidays; holidays.country_holidays('GB', subdiv='ENG', years=2026)"
 
 # Then the project itself (.dockerignore lets in only the packages, pyproject.toml and README.md).
 FROM dependencies AS builder

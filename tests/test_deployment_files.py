@@ -7,6 +7,7 @@ engine and minutes: .ci/image-smoke does that in CI.
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import http.server
 import importlib.util
@@ -159,10 +160,14 @@ def load_slim_venv():
     return module
 
 
-def elf64(*segments: tuple[int, int]) -> bytes:
+EM_X86_64, EM_AARCH64 = 62, 183
+
+
+def elf64(*segments: tuple[int, int], machine: int = 0, align: int = 0) -> bytes:
     """A little-endian ELF64 header and program headers: PT_LOAD (offset, vaddr) segments."""
     header = bytearray(64)
     header[:6] = b"\x7fELF\x02\x01"
+    header[0x12:0x14] = machine.to_bytes(2, "little")  # e_machine
     header[0x20:0x28] = (64).to_bytes(8, "little")  # e_phoff
     header[0x36:0x38] = (56).to_bytes(2, "little")  # e_phentsize
     header[0x38:0x3A] = len(segments).to_bytes(2, "little")  # e_phnum
@@ -171,7 +176,8 @@ def elf64(*segments: tuple[int, int]) -> bytes:
         + bytes(4)
         + offset.to_bytes(8, "little")
         + vaddr.to_bytes(8, "little")
-        + bytes(32)
+        + bytes(24)
+        + align.to_bytes(8, "little")
         for offset, vaddr in segments
     )
     return bytes(header) + table
@@ -185,6 +191,35 @@ def test_slimming_keeps_a_library_whose_segments_stripping_would_misalign():
     assert slim.aligned_pages(built) == {4096}
     assert not slim.aligned_pages(built) <= slim.aligned_pages(stripped)  # so it is kept
     assert slim.load_offsets(b"#!/bin/sh\n" + bytes(64)) is None
+    assert not slim.keeps_alignment(
+        elf64((0, 0), (0x288800, 0x289800), machine=EM_X86_64),
+        elf64((0, 0), (0x1621098, 0x166B000), machine=EM_X86_64),
+    )
+
+
+# glum's extension as its wheel ships it: patchelf's extra segment, at the end of the file,
+# happens to map 64 KiB-aligned; stripping moves it to a 4 KiB-aligned offset.
+GLUM_BUILT = ((0, 0), (0x7000, 0x7000), (0x6F6000, 0x116000))
+GLUM_STRIPPED = ((0, 0), (0x7000, 0x7000), (0x115000, 0x116000))
+
+
+def test_slimming_strips_an_x86_64_library_that_keeps_its_4_kib_pages():
+    slim = load_slim_venv()
+    built = elf64(*GLUM_BUILT, machine=EM_X86_64, align=0x1000)
+    stripped = elf64(*GLUM_STRIPPED, machine=EM_X86_64, align=0x1000)
+    assert slim.keeps_alignment(built, stripped)  # x86-64 has 4 KiB pages only
+    # ... but a segment's own p_align is held too: a 64 KiB one would be broken.
+    built = elf64(*GLUM_BUILT, machine=EM_X86_64, align=0x10000)
+    stripped = elf64(*GLUM_STRIPPED, machine=EM_X86_64, align=0x10000)
+    assert not slim.keeps_alignment(built, stripped)
+
+
+def test_slimming_keeps_an_arm64_library_that_would_lose_its_64_kib_pages():
+    slim = load_slim_venv()
+    built = elf64(*GLUM_BUILT, machine=EM_AARCH64, align=0x1000)
+    stripped = elf64(*GLUM_STRIPPED, machine=EM_AARCH64, align=0x1000)
+    assert not slim.keeps_alignment(built, stripped)  # ARM64 kernels may use 64 KiB pages
+    assert slim.keeps_alignment(built, built)
 
 
 def test_slimming_removes_test_suites_sources_and_bytecode_and_keeps_the_code(tmp_path):
@@ -205,6 +240,15 @@ def test_slimming_removes_test_suites_sources_and_bytecode_and_keeps_the_code(tm
         "hf_xet/__init__.py": "gone",
         "holidays/locale/en_GB/LC_MESSAGES/GB.mo": "kept",
         "holidays/locale/uk/LC_MESSAGES/GB.mo": "gone",
+        "lxml/etree.cpython-311-x86_64-linux-gnu.so": "kept",
+        "lxml/objectify.cpython-311-x86_64-linux-gnu.so": "gone",
+        "numpy/distutils/misc_util.py": "gone",
+        "numpy/f2py/__init__.py": "kept",
+        "numpy/_core/_simd.cpython-311-x86_64-linux-gnu.so": "gone",
+        "numpy/_core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so": "kept",
+        "numba/np/ufunc/tbbpool.cpython-311-x86_64-linux-gnu.so": "gone",
+        "numba/np/ufunc/omppool.cpython-311-x86_64-linux-gnu.so": "kept",
+        "pyarrow/src/arrow/python/common.cc": "gone",
     }
     for name, fate in files.items():
         (site / name).parent.mkdir(parents=True, exist_ok=True)
@@ -223,6 +267,48 @@ def test_slimming_removes_test_suites_sources_and_bytecode_and_keeps_the_code(tm
         site / "scipy.libs/libgfortran.so.5",
     )
     assert numpy_copy.samefile(scipy_copy) and scipy_copy.read_text() == library
+
+
+def uninstalled() -> list[str]:
+    """The distributions the dependencies stage uninstalls after its install."""
+    runs = [rest for keyword, rest in stages()[0] if keyword == "RUN" and "pip install" in rest]
+    found = re.findall(r"pip uninstall --yes --quiet ([a-z0-9 -]+?)(?= &&|$)", " ".join(runs))
+    return " ".join(found).split()
+
+
+def imported_modules() -> set[str]:
+    """Every module, by its dotted name, that the packages pyproject.toml installs import."""
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["packages"]
+    names: set[str] = set()
+    for package in packages:
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.Import):
+                    names.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_the_image_drops_only_distributions_that_the_code_never_imports():
+    dropped = uninstalled()
+    assert "huggingface-hub" in dropped and "databricks-sdk" in dropped, dropped
+    # Their import names where they differ: databricks-sdk installs databricks.sdk, ...
+    modules = {
+        "databricks-sdk": "databricks",
+        "google-auth": "google.auth",
+        "pyasn1-modules": "pyasn1_modules",
+        "huggingface-hub": "huggingface_hub",
+    }
+    imported = imported_modules()
+    assert "tokenizers.Tokenizer" in imported, "what requires them is still imported"
+    for name in dropped:
+        module = modules.get(name, name)
+        assert not any(i == module or i.startswith(module + ".") for i in imported), name
+    # No dependency that pyproject.toml names is dropped.
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.split(r"[\[<>=~!; ]", d, maxsplit=1)[0].lower() for d in declared}
+    assert not names & set(dropped)
 
 
 def test_the_runtime_stage_copies_the_environment_and_installs_no_compilers():
@@ -533,3 +619,31 @@ def test_no_answer_is_unhealthy_and_the_default_url_follows_triage_port(monkeypa
     assert healthcheck.default_url() == "http://127.0.0.1:1/health"
     assert healthcheck.main(["--live"]) == 1
     assert "no answer from http://127.0.0.1:1/health" in capsys.readouterr().out
+
+
+# -- CI --------------------------------------------------------------------------------------
+
+
+def test_ci_runs_the_readme_test_command_with_the_image_built_beside_it_and_smoked_after():
+    steps = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line and not line[0].isspace() and not line.startswith(("#", "}")) and "()" not in line
+    ]
+    assert "make test" in steps
+    order = [
+        steps.index(step)
+        for step in (
+            "install_docker",
+            "prepare_image",
+            "make test",
+            "finish_image_prepare",
+            "bash .ci/image-smoke",
+        )
+    ]
+    assert order == sorted(order), steps
+    readme = (ROOT / "README.md").read_text()
+    assert "\nmake test\n" in readme  # the README's test command, exactly
+    smoke = (ROOT / ".ci" / "image-smoke").read_text()
+    assert "setsid bash .ci/image-smoke prepare" in (ROOT / ".ci" / "run").read_text()
+    assert 'if [ "$MODE" = prepare ]; then' in smoke
