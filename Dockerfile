@@ -50,8 +50,14 @@ COPY pyproject.toml ./
 # importlib.util.find_spec("databricks.agents"), which raises, rather than answering "not
 # installed", when no `databricks` package exists. The check imports what the slimming touched,
 # in one process, so the modules they share are compiled once.
+# The client's version is the one a resolution of the declared dependencies, full mlflow
+# included, chooses (docker/requirements.py), so the mlflow stage can always install the same.
 COPY docker/requirements.py /usr/local/bin/triage-requirements
-RUN python /usr/local/bin/triage-requirements pyproject.toml > /tmp/requirements.txt \
+RUN python /usr/local/bin/triage-requirements --as-declared pyproject.toml > /tmp/declared.txt \
+    && pip install --dry-run --quiet --only-binary=:all: --report /tmp/declared.json \
+        -r /tmp/declared.txt \
+    && python /usr/local/bin/triage-requirements pyproject.toml /tmp/declared.json \
+        > /tmp/requirements.txt \
     && pip install --no-cache-dir --no-compile --only-binary=:all: -r /tmp/requirements.txt \
     && pip uninstall --yes --quiet databricks-sdk google-auth pyasn1-modules pyasn1 \
         huggingface-hub fsspec filelock \

@@ -1,18 +1,28 @@
 #!/usr/bin/env python3
 """Print the project's dependencies for the service image, MLflow's client in place of MLflow.
 
-Usage: triage-requirements pyproject.toml > requirements.txt
+Usage:
+  triage-requirements --as-declared pyproject.toml > declared.txt
+  triage-requirements pyproject.toml [PIP_REPORT] > requirements.txt
 
 The service only talks to MLflow (a local SQLite store or a tracking server over HTTP), so the
 image installs mlflow-skinny, MLflow's client, under the same version constraint as the project's
 ``mlflow`` dependency; the tracking server and its web UI stay in the Dockerfile's mlflow stage.
+
+The two must be the same version, and the package index can publish a version of
+mlflow-skinny before the whole of that version of mlflow can be installed (on 2026-12-02,
+mlflow 3.18.0 required an mlflow-tracing 3.18.0 that was not yet published). So the build first
+resolves the dependencies as declared, full mlflow included, with ``pip install --dry-run
+--report PIP_REPORT``, and the client is pinned to the mlflow version that resolution chose.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import tomllib
+from typing import Any
 
 # A requirement's name (PEP 508), then whatever follows it: extras, version, markers.
 NAME = re.compile(r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<rest>.*)$", re.DOTALL)
@@ -28,11 +38,29 @@ def service_requirements(dependencies: list[str]) -> list[str]:
     return result
 
 
+def resolved_version(report: dict[str, Any], name: str) -> str:
+    """The version of ``name`` that a ``pip install --report`` resolution chose."""
+    for item in report.get("install", []):
+        metadata = item.get("metadata", {})
+        if re.sub(r"[-_.]+", "-", str(metadata.get("name", ""))).lower() == name:
+            return str(metadata["version"])
+    raise SystemExit(f"the pip report does not install {name}: cannot pin its client")
+
+
 def main(argv: list[str]) -> int:
-    """Print the service's requirements read from the pyproject.toml named in ``argv``."""
-    with open(argv[0], "rb") as file:
+    """Print the requirements read from the pyproject.toml named in ``argv`` (see the usage)."""
+    declared = argv[:1] == ["--as-declared"]
+    arguments = argv[1:] if declared else argv
+    with open(arguments[0], "rb") as file:
         dependencies = tomllib.load(file)["project"]["dependencies"]
-    print("\n".join(service_requirements(dependencies)))
+    if declared:
+        print("\n".join(dependencies))
+        return 0
+    lines = service_requirements(dependencies)
+    if len(arguments) > 1:
+        with open(arguments[1], encoding="utf-8") as file:
+            lines.append(f"mlflow-skinny=={resolved_version(json.load(file), 'mlflow')}")
+    print("\n".join(lines))
     return 0
 
 

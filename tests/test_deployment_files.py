@@ -11,6 +11,7 @@ import ast
 import fnmatch
 import http.server
 import importlib.util
+import json
 import os
 import re
 import shlex
@@ -151,6 +152,34 @@ def test_requirements_swap_mlflow_for_its_client_under_the_same_constraint(capsy
     assert printed == [
         "mlflow-skinny" + mlflow.removeprefix("mlflow") if d == mlflow else d for d in dependencies
     ]
+
+
+def test_the_client_is_pinned_to_the_mlflow_version_a_full_resolution_chose(tmp_path, capsys):
+    # mlflow-skinny can be published before the rest of the same mlflow version: the build pins
+    # the client to what `pip install --dry-run --report` of the declared dependencies chose.
+    requirements = load_requirements()
+    report = {
+        "install": [
+            {"metadata": {"name": "numpy", "version": "2.3.0"}},
+            {"metadata": {"name": "MLflow", "version": "3.17.2"}},
+            {"metadata": {"name": "mlflow_skinny", "version": "3.17.2"}},
+        ]
+    }
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    pyproject = str(ROOT / "pyproject.toml")
+    assert requirements.main([pyproject, str(tmp_path / "report.json")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1] == "mlflow-skinny==3.17.2"
+    assert requirements.main(["--as-declared", pyproject]) == 0
+    declared = capsys.readouterr().out.splitlines()
+    assert (
+        declared == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    )
+    (tmp_path / "none.json").write_text(json.dumps({"install": []}))
+    with pytest.raises(SystemExit, match="does not install mlflow"):
+        requirements.main([pyproject, str(tmp_path / "none.json")])
+    builder = " ".join(rest for keyword, rest in stages()[0] if keyword == "RUN")
+    assert "--dry-run" in builder and "--report /tmp/declared.json" in builder
 
 
 def load_slim_venv():
