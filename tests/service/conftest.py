@@ -252,3 +252,22 @@ def generated_contact(row: Any) -> dict[str, Any]:
 def as_contact() -> Callable[[Any], dict[str, Any]]:
     """Turn a generated row into the API's contact JSON: ``as_contact(row)``."""
     return generated_contact
+
+
+class LimiterClock:
+    """A wall clock the test moves by hand (the rate limiter reads ``time.time()``)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def limiter_clock(monkeypatch) -> LimiterClock:
+    """Freeze the limiter's clock 10 s into a minute, so no window ends mid-test."""
+    fake = LimiterClock(60 * 30_000_000 + 10.0)
+    for module in ("limits.storage.memory", "limits.strategies", "service.security"):
+        monkeypatch.setattr(f"{module}.time", fake)
+    return fake

@@ -32,27 +32,8 @@ BASE_HEADERS = {
 }
 
 
-class FakeClock:
-    """A wall clock the test moves by hand (the rate limiter reads ``time.time()``)."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def time(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch) -> FakeClock:
-    """Freeze the limiter's clock 10 s into a minute, so no window ends mid-test."""
-    fake = FakeClock(60 * 30_000_000 + 10.0)
-    for module in ("limits.storage.memory", "limits.strategies", "service.security"):
-        monkeypatch.setattr(f"{module}.time", fake)
-    return fake
-
-
-@pytest.fixture
-def limited(settings, clock):
+def limited(settings, limiter_clock):
     """An app that allows each user 3 requests a minute."""
     return create_app(settings.model_copy(update={"rate_limit": "3/minute"}))
 
@@ -81,7 +62,7 @@ def test_tokens_are_stored_hashed_and_compared_in_constant_time(app, client, aut
 
 
 def test_a_user_over_the_rate_limit_gets_429_until_the_window_passes(
-    limited, started, auth_for, clock
+    limited, started, auth_for, limiter_clock
 ):
     with started(limited) as client:
         worker = auth_for(limited, "worker")
@@ -95,7 +76,7 @@ def test_a_user_over_the_rate_limit_gets_429_until_the_window_passes(
         assert "3/minute" in refused.json()["detail"]
         assert 1 <= int(refused.headers["retry-after"]) <= 120
         assert refused.headers["x-request-id"]  # still a normal answer of the service
-        clock.now += 120  # the window and the one before it have passed
+        limiter_clock.now += 120  # the window and the one before it have passed
         assert client.get("/v1/me", headers=worker).status_code == 200
 
 
@@ -341,7 +322,7 @@ def test_the_sliding_window_weights_the_previous_window_by_its_overlap():
     assert window.hit("sam", 200.0) is None  # a window later, nothing of before counts
 
 
-def test_the_limiter_refuses_on_the_first_exhausted_limit_with_a_whole_second_wait(clock):
+def test_the_limiter_refuses_on_the_first_exhausted_limit_with_a_whole_second_wait(limiter_clock):
     limiter = RateLimiter((SlidingWindow(2, 1.0), SlidingWindow(100, 60.0)), "2/second")
     assert [limiter.retry_after("sam") for _ in range(3)] == [None, None, 1]
     assert limiter.retry_after("kim") is None
