@@ -90,15 +90,12 @@ def users_add(
     ),
 ) -> None:
     """Create a user and print their API token once (only its hash is stored)."""
-    from config.settings import get_settings
     from service.auth.schemas import Role
     from service.auth.service import add_user
 
     if role not in ROLES:
         raise typer.BadParameter(f"must be one of {', '.join(ROLES)}", param_hint="--role")
-    max_days = get_settings().token_max_days
-    if not 1 <= expires_in_days <= max_days:
-        raise typer.BadParameter(f"must be 1 to {max_days} days", param_hint="--expires-in-days")
+    max_days = _token_max_days(expires_in_days)
     db = _open()
     try:
         with db.write.begin() as session:  # the command is the unit of work
@@ -124,6 +121,16 @@ def users_add(
     )
 
 
+def _token_max_days(expires_in_days: int) -> int:
+    """The longest lifetime a token may have (TRIAGE_TOKEN_MAX_DAYS), after checking this one."""
+    from config.settings import get_settings
+
+    max_days = get_settings().token_max_days
+    if not 1 <= expires_in_days <= max_days:
+        raise typer.BadParameter(f"must be 1 to {max_days} days", param_hint="--expires-in-days")
+    return max_days
+
+
 def users_rotate(
     name: str = typer.Argument(..., metavar="NAME", help="The user whose token to replace."),
     expires_in_days: int = typer.Option(
@@ -134,12 +141,9 @@ def users_rotate(
     ),
 ) -> None:
     """Print a new API token for NAME once; the old one stops (after the overlap, if any)."""
-    from config.settings import get_settings
     from service.auth.service import rotate_token
 
-    max_days = get_settings().token_max_days
-    if not 1 <= expires_in_days <= max_days:
-        raise typer.BadParameter(f"must be 1 to {max_days} days", param_hint="--expires-in-days")
+    max_days = _token_max_days(expires_in_days)
     db = _open()
     try:
         with db.write.begin() as session:  # the command is the unit of work
