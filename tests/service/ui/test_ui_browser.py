@@ -153,6 +153,25 @@ def sign_in(page: Any, base: str, token: str) -> None:
         page.keyboard.press("Enter")
 
 
+def score_contact(base: str, token: str, contact_id: str, received_at: str | None = None) -> None:
+    """Score a 14-year-old's contact for team north over HTTP (received now unless given)."""
+    import httpx
+
+    body = {
+        "contact_id": contact_id,
+        "received_at": received_at or time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+        "child_age_years": 14,
+        "referral_source": "9",
+        "concerns": ["4B"],
+        "prior_contacts_12m": 1,
+        "previous_cp_plan": False,
+        "team_id": "north",
+    }
+    headers = {"Authorization": f"Bearer {token}"}
+    scored = httpx.post(f"{base}/v1/contacts/score", json=body, headers=headers)
+    assert scored.status_code == 200, scored.text
+
+
 def test_worker_flags_an_nfa_and_a_leader_overturns_it(server, page):
     base, tokens = server
     page.goto(f"{base}/ui/reviews")
@@ -250,23 +269,9 @@ def test_worker_flags_an_nfa_and_a_leader_overturns_it(server, page):
 
 
 def test_worker_lands_on_the_inbox_claims_the_overdue_contact_and_decides(server, page):
-    import httpx
-
     base, tokens = server
-    headers = {"Authorization": f"Bearer {tokens['worker']}"}
-    for contact_id, received in (("C-OVERDUE", "2024-05-01T09:30:00+01:00"), ("C-NEW", None)):
-        body = {
-            "contact_id": contact_id,
-            "received_at": received or time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
-            "child_age_years": 14,
-            "referral_source": "9",
-            "concerns": ["4B"],
-            "prior_contacts_12m": 1,
-            "previous_cp_plan": False,
-            "team_id": "north",
-        }
-        scored = httpx.post(f"{base}/v1/contacts/score", json=body, headers=headers)
-        assert scored.status_code == 200, scored.text
+    score_contact(base, tokens["worker"], "C-OVERDUE", "2024-05-01T09:30:00+01:00")
+    score_contact(base, tokens["worker"], "C-NEW")
 
     sign_in(page, base, tokens["worker"])
     assert page.url.endswith("/ui/inbox")
@@ -306,20 +311,8 @@ def test_leader_reads_timeliness_by_team_and_month(server, page):
     base, tokens = server
     headers = {"Authorization": f"Bearer {tokens['worker']}"}
     # C-T1 is received now and decided at once (in time); C-T2 is overdue.
-    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
-    for contact_id, received in (("C-T1", now), ("C-T2", "2024-05-01T09:30:00+01:00")):
-        body = {
-            "contact_id": contact_id,
-            "received_at": received,
-            "child_age_years": 14,
-            "referral_source": "9",
-            "concerns": ["4B"],
-            "prior_contacts_12m": 1,
-            "previous_cp_plan": False,
-            "team_id": "north",
-        }
-        scored = httpx.post(f"{base}/v1/contacts/score", json=body, headers=headers)
-        assert scored.status_code == 200, scored.text
+    score_contact(base, tokens["worker"], "C-T1")
+    score_contact(base, tokens["worker"], "C-T2", "2024-05-01T09:30:00+01:00")
     decided = httpx.post(
         f"{base}/v1/contacts/C-T1/decision",
         json={"decision": "nfa", "reasons": ["other"], "note": "n"},
@@ -341,17 +334,7 @@ def test_worker_completes_an_overdue_assessment_from_the_contact_page(server, pa
 
     base, tokens = server
     headers = {"Authorization": f"Bearer {tokens['worker']}"}
-    body = {
-        "contact_id": "C-ASSESS",
-        "received_at": "2024-05-01T09:30:00+01:00",
-        "child_age_years": 14,
-        "referral_source": "9",
-        "concerns": ["4B"],
-        "prior_contacts_12m": 1,
-        "previous_cp_plan": False,
-        "team_id": "north",
-    }
-    assert httpx.post(f"{base}/v1/contacts/score", json=body, headers=headers).status_code == 200
+    score_contact(base, tokens["worker"], "C-ASSESS", "2024-05-01T09:30:00+01:00")
     decided = httpx.post(
         f"{base}/v1/contacts/C-ASSESS/decision",
         json={"decision": "assessment", "reasons": ["other"], "late_reasons": ["team_capacity"]},
