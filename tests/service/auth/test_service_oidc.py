@@ -229,7 +229,9 @@ def test_the_pending_sign_in_survives_the_strict_session_cookie(browser, oidc_ap
     assert again.status_code == 303 and again.headers["location"] == "/ui/contacts/new"
 
 
-def test_the_team_claim_scopes_what_an_oidc_user_sees(provider, champion_home, database_url):
+def test_the_team_claim_scopes_what_an_oidc_user_sees(
+    provider, champion_home, database_url, contact
+):
     settings = Settings(home=champion_home, database_url=database_url, **provider.settings())
     trust_champion(settings)
     app = create_app(settings)
@@ -238,16 +240,7 @@ def test_the_team_claim_scopes_what_an_oidc_user_sees(provider, champion_home, d
             token = add_user(session, "sam", Role.DUTY_WORKER, by=ADMIN, teams=["north", "south"])
         bearer = {"Authorization": f"Bearer {token}"}
         for contact_id, team in (("N-1", "north"), ("S-1", "south")):
-            body = {
-                "contact_id": contact_id,
-                "received_at": "2024-05-01T09:30:00+01:00",
-                "child_age_years": 6,
-                "referral_source": "2A",
-                "concerns": ["4B"],
-                "prior_contacts_12m": 0,
-                "previous_cp_plan": False,
-                "team_id": team,
-            }
+            body = contact(contact_id, team_id=team)
             scored = browser.post("/v1/contacts/score", json=body, headers=bearer)
             assert scored.status_code == 200, scored.text
         assert sign_in(browser, "amira").status_code == 303  # the provider claims "north"
