@@ -50,7 +50,8 @@ def measure(runs: int = 200) -> dict[str, float | str]:
     import narrative
     from config.settings import get_settings
 
-    reader = narrative.load_reader(get_settings())
+    settings = get_settings()
+    reader = narrative.load_reader(settings)
     loaded = time.perf_counter() - started
     if not reader.available:
         raise SystemExit(f"the sentence model is unavailable: {reader.reason}")
@@ -67,6 +68,7 @@ def measure(runs: int = 200) -> dict[str, float | str]:
     return {
         "model": reader.name,
         "sentences": len(narrative.split_sentences(NARRATIVE)),
+        "threads": settings.narrative_threads,
         "runs": runs,
         "load_s": loaded,
         "wall_p50_ms": statistics.median(wall),
@@ -142,7 +144,10 @@ def main() -> None:
         return
     print(f"model: {f['model']}")
     print(f"load (import + model + references): {f['load_s']:.1f} s")
-    print(f"one check of a {f['sentences']}-sentence narrative, {f['runs']} runs:")
+    print(
+        f"one check of a {f['sentences']}-sentence narrative, {f['runs']} runs, "
+        f"TRIAGE_NARRATIVE_THREADS={f['threads']}:"
+    )
     print(f"  wall p50 {f['wall_p50_ms']:.1f} ms, p95 {f['wall_p95_ms']:.1f} ms")
     print(f"  CPU  p50 {f['cpu_p50_ms']:.1f} ms, p95 {f['cpu_p95_ms']:.1f} ms")
     print(f"  load average (1 min) at the end: {f['load_average_1m']}")

@@ -137,7 +137,7 @@ def narrative_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, st
         rows.append(
             (
                 f"narrative check of {found['sentences']} sentences in process, "
-                f"{found['runs']} runs",
+                f"{found['runs']} runs, {found.get('threads', 1)} thread(s)",
                 f"wall p50 {found['wall_p50_ms']:,.1f}, p95 {found['wall_p95_ms']:,.1f} ms; "
                 f"CPU p50 {found['cpu_p50_ms']:,.1f}, p95 {found['cpu_p95_ms']:,.1f} ms; "
                 f"+{found['rss_added_mib']:,.0f} MiB RSS; "

@@ -101,13 +101,14 @@ class Settings(BaseSettings):
         ),
     )
     narrative_threads: int = Field(
-        1,
+        2,
         ge=1,
         le=16,
         description=(
-            "Threads one narrative check's model run may use. 1 keeps each check on one core; "
-            "2 halved the wall time at the same CPU time on a busy 2-core machine "
-            "(docs/narrative.md). Waiting threads sleep rather than spin."
+            "How many of one narrative check's model runs may go at once, each on one thread "
+            "(a 10-sentence narrative is usually two runs). 2 uses both cores of a 2-core "
+            "machine when they are free, for about the same CPU time; 1 keeps each check on one "
+            "core (docs/narrative.md)."
         ),
     )
     narrative_flag_similarity: float = Field(

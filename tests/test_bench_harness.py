@@ -262,6 +262,7 @@ def test_the_narrative_figures_are_reported_in_process_and_over_http():
     narrative = {
         "sentences": 10,
         "runs": 200,
+        "threads": 2,
         "wall_p50_ms": 61.5,
         "wall_p95_ms": 140.25,
         "cpu_p50_ms": 55.0,
@@ -280,7 +281,7 @@ def test_the_narrative_figures_are_reported_in_process_and_over_http():
 
     results = {"features": {"narrative": narrative}, "narrative_http": http, "plan": {}}
     rows = {row[0]: row[1] for row in figure_rows({**results, "targets": bench.judge(results)})}
-    assert rows["narrative check of 10 sentences in process, 200 runs"] == (
+    assert rows["narrative check of 10 sentences in process, 200 runs, 2 thread(s)"] == (
         "wall p50 61.5, p95 140.2 ms; CPU p50 55.0, p95 90.0 ms; +241 MiB RSS; load 0.71, "
         "loaded in 2.2 s"
     )

@@ -6,6 +6,7 @@ import json
 import shutil
 import socket
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -103,8 +104,45 @@ def test_an_own_model_without_thresholds_is_unavailable(tmp_path):
     assert "narrative.calibrate" in reader.reason
 
 
-def test_two_threads_give_the_same_vectors_as_one(reader):
-    sentences = ["Mum was injecting heroin in the bathroom.", "The baby was alert.", "Dad hit mum."]
+def test_two_threads_run_a_checks_runs_side_by_side_with_the_same_vectors(reader):
+    # A 60-word sentence among short ones gets a run of its own (narrative/batching.py).
+    long = " ".join(["The children said they were hungry and cold"] * 7) + "."
+    sentences = ["Mum was injecting heroin in the bathroom.", "The baby was alert.", long]
     two = load(packaged_files(), threads=2)
-    assert two._session.get_session_options().intra_op_num_threads == 2
-    assert np.allclose(two.embed(sentences), reader.embed(sentences), atol=1e-6)
+    threads: list[str] = []
+    run, beside = two._run, threading.Event()
+
+    def recorded(tokens):
+        threads.append(threading.current_thread().name)
+        if threading.current_thread() is threading.main_thread():
+            beside.wait(timeout=10)  # give the runner time to start its run, however busy
+        else:
+            beside.set()
+        return run(tokens)
+
+    two._run = recorded
+    vectors = two.embed(sentences)
+    assert len(threads) == 2, "the sentences were meant to make two runs"
+    assert threads[0] != threads[1], "the second run did not go on a runner thread"
+    assert two._session.get_session_options().intra_op_num_threads == 1
+    assert reader._runners is None  # load()'s default: one run after another
+    assert np.array_equal(vectors, reader.embed(sentences))
+
+
+def test_a_run_no_runner_has_started_is_run_by_the_check_itself(reader):
+    long = " ".join(["The children said they were hungry and cold"] * 7) + "."
+    sentences = ["Mum was injecting heroin in the bathroom.", "The baby was alert.", long]
+    two = load(packaged_files(), threads=2)
+    started, release = threading.Event(), threading.Event()
+
+    def busy() -> None:  # another check's run holding the only runner
+        started.set()
+        release.wait(timeout=30)
+
+    two._runners.submit(busy)
+    assert started.wait(timeout=30)
+    try:
+        vectors = two.embed(sentences)  # would wait for the runner if it queued there
+    finally:
+        release.set()
+    assert np.array_equal(vectors, reader.embed(sentences))
