@@ -133,8 +133,8 @@ def compile_plan(statement: Executable, dialect: Dialect, keys: tuple[str, ...])
             value = compiled.binds[name].effective_value
             fixed[name] = value if processor is None else processor(value)
     results = tuple(
-        # For mypy: _cached_result_processor is how SQLAlchemy's own result set reads a column
-        column.type._cached_result_processor(dialect, None)  # type: ignore[attr-defined]
+        # _cached_result_processor: how SQLAlchemy's own result set reads a column
+        column.type._cached_result_processor(dialect, None)
         for column in getattr(compiled, "_result_columns", ())
     )
     return _Plan(compiled.string, binds, bool(compiled.positional), fixed, results)
