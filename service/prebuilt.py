@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import JSON, Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
@@ -37,13 +37,27 @@ class _Plan:
     fixed: dict[str, Any]
     # A SELECT's result processor for each of its columns (None: the driver's value as is)
     results: tuple[Callable[[Any], Any] | None, ...] = ()
+    # The parameters of JSON columns (their processing is the costly one: serialising)
+    json: frozenset[str] = frozenset()
 
-    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        """The driver's parameters for one row of ``values``."""
-        converted = [
-            (n, self.fixed[n] if n in self.fixed else values[n] if p is None else p(values[n]))
-            for n, p in self.binds
-        ]
+    def parameters(
+        self, values: Mapping[str, Any], encoded: dict[int, Any] | None = None
+    ) -> Sequence[Any] | dict[str, Any]:
+        """The driver's parameters for one row of ``values``; ``encoded`` keeps each JSON
+        value's processed form by the value's id, so an object stored twice is encoded once."""
+        converted = []
+        for n, p in self.binds:
+            if n in self.fixed:
+                converted.append((n, self.fixed[n]))
+            elif p is None:
+                converted.append((n, values[n]))
+            elif encoded is not None and n in self.json:
+                value = values[n]
+                if id(value) not in encoded:
+                    encoded[id(value)] = p(value)
+                converted.append((n, encoded[id(value)]))
+            else:
+                converted.append((n, p(values[n])))
         if self.positional:
             return tuple(v for _, v in converted)
         return dict(converted)
@@ -63,16 +77,23 @@ class Prebuilt:
         self.statement = statement
         self._plans: dict[tuple[str, tuple[str, ...]], _Plan | None] = {}
 
-    def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    def execute(
+        self,
+        connection: Connection,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        encoded: dict[int, Any] | None = None,
+    ) -> None:
         """Run the statement once per row (each row names every parameter), in the transaction
-        ``connection`` has begun."""
+        ``connection`` has begun. ``encoded``: a dict shared by statements that store the same
+        objects in JSON columns (each is serialised once); the objects must outlive it."""
         if not rows:
             return
         plan = self._plan(connection.dialect, tuple(rows[0]))
         if plan is None:  # a column default to apply: SQLAlchemy's own path
             connection.execute(self.statement, list(rows))
             return
-        parameters = [plan.parameters(row) for row in rows]
+        parameters = [plan.parameters(row, encoded) for row in rows]
         with _DriverCursor(connection, plan.sql) as cursor:
             if len(parameters) == 1:
                 cursor.execute(plan.sql, parameters[0])
@@ -137,7 +158,8 @@ def compile_plan(statement: Executable, dialect: Dialect, keys: tuple[str, ...])
         column.type._cached_result_processor(dialect, None)
         for column in getattr(compiled, "_result_columns", ())
     )
-    return _Plan(compiled.string, binds, bool(compiled.positional), fixed, results)
+    json = frozenset(n for n in names if isinstance(compiled.binds[n].type, JSON))
+    return _Plan(compiled.string, binds, bool(compiled.positional), fixed, results, json)
 
 
 class _DriverCursor:

@@ -198,10 +198,12 @@ def store(
     # A Core connection and plain INSERTs, not ORM objects: this runs on every request.
     if pairs:
         _INSERT_CONTACTS.execute(connection, [contact_row(item, by, now) for item, _ in pairs])
-        _INSERT_ASSESSMENTS.execute(connection, [assessment_row(a, now) for _, a in pairs])
-        _INSERT_REVISIONS.execute(
-            connection, [revision_row(item, a, 1, by, now) for item, a in pairs]
-        )
+        # Each assessment is stored twice (latest and first revision): serialised once.
+        encoded: dict[int, Any] = {}
+        rows = [assessment_row(a, now) for _, a in pairs]
+        _INSERT_ASSESSMENTS.execute(connection, rows, encoded=encoded)
+        revisions = [revision_row(item, a, 1, by, now) for item, a in pairs]
+        _INSERT_REVISIONS.execute(connection, revisions, encoded=encoded)
     entries = [score_entry(item, a) for item, a in pairs] + [
         audit.Entry("contact.score_replayed", "contact", i.contact_id, {"body_sha256": i.sha256})
         for i in replayed

@@ -144,3 +144,34 @@ def test_a_select_reads_each_column_as_sqlalchemy_reads_it(db):
         assert Prebuilt(query).first(connection, {}) == core[0]
     # Timestamps come back aware (UTC), JSON parsed, and a NULL as None, as SQLAlchemy's own.
     assert core[0][1] == AT and core[0][2]["nested"] == [1, None, "é"] and core[1][2] is None
+
+
+def test_an_object_stored_in_two_json_columns_is_encoded_once_and_stored_the_same(db):
+    from service.contacts.tables import ContactRevision
+
+    row = assessment("C-1")
+    serialised = []
+    encoded: dict[int, object] = {}
+    with db.engine.begin() as connection:
+        Prebuilt(Contact.__table__.insert()).execute(connection, [contact("C-1")])
+        Prebuilt(StoredAssessment.__table__.insert()).execute(connection, [row], encoded=encoded)
+        serialised = list(encoded.values())
+        revision = {
+            **{k: v for k, v in contact("C-1").items() if k in ContactRevision.__table__.c},
+            "revision": 1,
+            "assessment": row["assessment"],
+            "model_name": "m",
+            "model_version": "3",
+            "model_run_id": "r",
+        }
+        Prebuilt(ContactRevision.__table__.insert()).execute(
+            connection, [revision], encoded=encoded
+        )
+    assert len(serialised) == 1 and list(encoded.values()) == serialised  # not encoded again
+    with db.engine.connect() as connection:
+        stored = connection.exec_driver_sql(
+            "SELECT CAST(a.assessment AS TEXT), CAST(r.assessment AS TEXT) "
+            "FROM assessments a JOIN contact_revisions r ON r.contact_id = a.contact_id"
+        ).one()
+        assert stored[0] == stored[1]
+        assert connection.execute(select(ContactRevision.assessment)).scalar() == row["assessment"]
