@@ -119,11 +119,27 @@ def bounds(
     low, high = np.empty(len(matrix)), np.empty(len(matrix))
     for start in range(0, len(matrix), CHUNK_ROWS):
         rows = slice(start, start + CHUNK_ROWS)
-        q_low, q_high = np.quantile(found.raw_outputs(matrix[rows]), quantiles, axis=1)
+        q_low, q_high = row_quantiles(found.raw_outputs(matrix[rows]), quantiles)
         center = found.center_output(model, matrix[rows])
         low[rows] = expit(a * (2 * center - q_high) + b)
         high[rows] = expit(a * (2 * center - q_low) + b)
     return np.minimum(low, probability), np.maximum(high, probability), level
+
+
+def row_quantiles(values: np.ndarray, quantiles: list[float]) -> np.ndarray:
+    """``np.quantile(values, quantiles, axis=1)`` (its default "linear" method, the same
+    arithmetic, so the same bits) without its per-call overhead, which was most of the interval's
+    cost for the one row of a scored contact (py-spy). ``quantiles`` in [0, 1]; no NaN."""
+    ordered = np.sort(values, axis=1)
+    count = ordered.shape[1]
+    virtual = (count - 1) * np.asarray(quantiles, dtype=np.float64)
+    below = np.floor(virtual).astype(np.intp)
+    above = np.minimum(below + 1, count - 1)
+    gamma = virtual - below
+    low, high = ordered[:, below], ordered[:, above]
+    step = high - low
+    # numpy's _lerp: from the nearer neighbour, so a weight of 1 gives that value exactly
+    return np.where(gamma >= 0.5, high - step * (1 - gamma), low + step * gamma).T
 
 
 def interval_record(

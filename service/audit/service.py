@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from service.audit.chain import canonical_json, entry_hash
 from service.audit.tables import GENESIS_HASH, AuditEvent, AuditHead
 from service.db import AUDIT_KEY_OPTION, utcnow
+from service.prebuilt import Prebuilt
 
 
 class Caller(Protocol):
@@ -55,17 +56,20 @@ def append(
     append_all(session, by, [Entry(action, entity, entity_id, details or {}, model_version)])
 
 
-# Plain statements built once, not ORM objects: appending runs on every request. Locking the
-# head row serialises appends across processes (SQLite already serialises writes).
-_READ_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
-_MOVE_HEAD = (
+# Plain statements built once and run on the driver (service.prebuilt), not ORM objects:
+# appending runs on every request. Locking the head row serialises appends across processes
+# (SQLite already serialises writes).
+_READ_HEAD = Prebuilt(
+    select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+)
+_MOVE_HEAD = Prebuilt(
     # For mypy: a mapped class's __table__ is a Table at run time
     AuditHead.__table__.update()  # type: ignore[attr-defined]
     .where(AuditHead.__table__.c.id == 1)
     .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 )
 # For mypy: a mapped class's __table__ is a Table at run time
-_INSERT_EVENTS = AuditEvent.__table__.insert()  # type: ignore[attr-defined]
+_INSERT_EVENTS = Prebuilt(AuditEvent.__table__.insert())  # type: ignore[attr-defined]
 
 
 def chain_key(session: Session | Connection) -> bytes:
@@ -81,7 +85,15 @@ def append_all(session: Session | Connection, by: Caller, entries: list[Entry]) 
     """Add entries in order after the chain's head (one lock for all of them), in the
     transaction of ``session`` (an ORM session or a Core connection)."""
     key = chain_key(session)
-    seq, prev_hash = session.execute(_READ_HEAD).one()
+    if isinstance(session, Session):
+        session.flush()  # what an ORM session's own execute would have flushed first
+        connection = session.connection()
+    else:
+        connection = session
+    head = _READ_HEAD.first(connection, {})
+    if head is None:
+        raise RuntimeError("the audit chain has no head row (run the migrations)")
+    seq, prev_hash = head
     rows, at = [], utcnow()
     for entry in entries:
         seq += 1
@@ -99,8 +111,8 @@ def append_all(session: Session | Connection, by: Caller, entries: list[Entry]) 
         }
         prev_hash = entry_hash(key, **fields)
         rows.append({**fields, "hash": prev_hash})
-    session.execute(_INSERT_EVENTS, rows)
-    session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
+    _INSERT_EVENTS.execute(connection, rows)
+    _MOVE_HEAD.execute(connection, [{"new_seq": seq, "new_hash": prev_hash}])
 
 
 @dataclass(frozen=True)

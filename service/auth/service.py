@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from service.audit import service as audit
 from service.auth.schemas import NAME_PATTERN, SCOPED_ROLES, Caller, Role
 from service.auth.tables import User, UserTeam
-from service.auth.teams import checked_teams, set_teams, user_teams
+from service.auth.teams import checked_teams, set_teams
 from service.db import utcnow
 from service.errors import Conflict, InvalidField, NotFound
+from service.prebuilt import Prebuilt
 
 TOKEN_BYTES = 32
 DEFAULT_TOKEN_DAYS = 90
@@ -156,16 +157,20 @@ class TokenCheck:
 def check_token(connection: Connection, token: str) -> TokenCheck:
     """Whose token this is (name and role) if active and unexpired, else why not."""
     digest = hash_token(token)
-    row = connection.execute(_HOLDER, {"digest": digest}).first()
-    if row is None or row.revoked_at is not None:
+    rows = _HOLDER.all(connection, {"digest": digest})
+    if not rows:
         return TokenCheck()
-    current = hmac.compare_digest(row.token_hash, digest)
-    if not current and not hmac.compare_digest(row.previous_token_hash or "", digest):
+    name, role, token_hash, revoked_at, expires_at, previous_hash, previous_expires_at, _ = rows[0]
+    if revoked_at is not None:
         return TokenCheck()
-    ends = row.expires_at if current else row.previous_expires_at
+    current = hmac.compare_digest(token_hash, digest)
+    if not current and not hmac.compare_digest(previous_hash or "", digest):
+        return TokenCheck()
+    ends = expires_at if current else previous_expires_at
     if ends is None or ends <= utcnow():
         return TokenCheck(expired=True)
-    return TokenCheck(holder=(row.name, row.role), teams=user_teams(connection, row.name))
+    teams = frozenset(row[-1] for row in rows if row[0] == name and row[-1] is not None)
+    return TokenCheck(holder=(name, role), teams=teams)
 
 
 def authenticate(session: Session, token: str) -> User | None:
@@ -179,16 +184,26 @@ def token_holder(connection: Connection, token: str) -> tuple[str, str] | None:
     return check_token(connection, token).holder
 
 
-_HOLDER = select(
-    User.name,
-    User.role,
-    User.token_hash,
-    User.revoked_at,
-    User.expires_at,
-    User.previous_token_hash,
-    User.previous_expires_at,
-).where(
-    or_(User.token_hash == bindparam("digest"), User.previous_token_hash == bindparam("digest"))
+# The holder and their teams (one row per team) in one statement, run on the driver
+# (service.prebuilt): every authenticated request runs it.
+_HOLDER = Prebuilt(
+    select(
+        User.name,
+        User.role,
+        User.token_hash,
+        User.revoked_at,
+        User.expires_at,
+        User.previous_token_hash,
+        User.previous_expires_at,
+        UserTeam.team_id,
+    )
+    .outerjoin(UserTeam, UserTeam.user_name == User.name)
+    .where(
+        or_(
+            User.token_hash == bindparam("digest"),
+            User.previous_token_hash == bindparam("digest"),
+        )
+    )
 )
 
 

@@ -17,7 +17,7 @@ from service.contacts.schemas import (
     ContactIn,
     RevisionAssessment,
 )
-from service.deps import DatabaseDep, ModelDep, NarrativeDep, SettingsDep, Worker
+from service.deps import DatabaseDep, ModelDep, NarrativeDep, ScoringDep, SettingsDep, Worker
 from service.errors import InvalidField
 from service.schemas import AUTHENTICATED, JSON_BODY, error_responses
 
@@ -40,14 +40,12 @@ CONTACT_EXAMPLES = {
 )
 async def score(
     caller: Worker,
-    model: ModelDep,
-    reader: NarrativeDep,
-    db: DatabaseDep,
-    settings: SettingsDep,
+    scoring: ScoringDep,
     contact: Annotated[ContactIn, Body(openapi_examples=CONTACT_EXAMPLES)],
 ) -> dict[str, Any]:
     """Assess a contact with the champion and store both. The same contact again gives back the
     stored assessment; a different body under a stored contact_id is 409."""
+    model, reader, db, settings = scoring.model, scoring.reader, scoring.db, scoring.settings
     items = service.prepare([contact], settings, by=caller)
     # The model and its explanation once, on the loop unless a narrative runs the sentence
     # model; the short store step is handed to blocking.run (inline on SQLite unless a writer
@@ -93,10 +91,7 @@ def score_batch(
 )
 async def revise(
     caller: Worker,
-    model: ModelDep,
-    reader: NarrativeDep,
-    db: DatabaseDep,
-    settings: SettingsDep,
+    scoring: ScoringDep,
     contact_id: Annotated[str, Path(pattern=CONTACT_ID_PATTERN, examples=["C-123"])],
     contact: Annotated[ContactIn, Body(openapi_examples=CONTACT_EXAMPLES)],
 ) -> dict[str, Any]:
@@ -105,6 +100,7 @@ async def revise(
     dates still run from the first receipt."""
     if contact.contact_id != contact_id:
         raise InvalidField(["body", "contact_id"], f"must be the path's contact_id, {contact_id}")
+    model, reader, db, settings = scoring.model, scoring.reader, scoring.db, scoring.settings
     [item] = service.prepare([contact], settings, by=caller)
     [assessed] = await blocking.compute(
         not service.runs_sentence_model([item], reader),  # light: no sentence model to run

@@ -30,6 +30,7 @@ from service.contacts.schemas import ContactIn
 from service.contacts.tables import Contact, ContactRevision, StoredAssessment
 from service.db import Database, utcnow
 from service.errors import Conflict, InvalidField, NotFound
+from service.prebuilt import Prebuilt
 from service.unit_of_work import in_connection
 
 # A contact already stored (or stored meanwhile by a concurrent request) fails the first attempt;
@@ -196,12 +197,13 @@ def store(
     now = utcnow()
     # A Core connection and plain INSERTs, not ORM objects: this runs on every request.
     if pairs:
-        rows = [contact_row(item, by, now) for item, _ in pairs]
-        connection.execute(_INSERT_CONTACTS, rows)
-        connection.execute(_INSERT_ASSESSMENTS, [assessment_row(a, now) for _, a in pairs])
-        connection.execute(
-            _INSERT_REVISIONS, [revision_row(item, a, 1, by, now) for item, a in pairs]
-        )
+        _INSERT_CONTACTS.execute(connection, [contact_row(item, by, now) for item, _ in pairs])
+        # Each assessment is stored twice (latest and first revision): serialised once.
+        encoded: dict[int, Any] = {}
+        rows = [assessment_row(a, now) for _, a in pairs]
+        _INSERT_ASSESSMENTS.execute(connection, rows, encoded=encoded)
+        revisions = [revision_row(item, a, 1, by, now) for item, a in pairs]
+        _INSERT_REVISIONS.execute(connection, revisions, encoded=encoded)
     entries = [score_entry(item, a) for item, a in pairs] + [
         audit.Entry("contact.score_replayed", "contact", i.contact_id, {"body_sha256": i.sha256})
         for i in replayed
@@ -209,12 +211,13 @@ def store(
     audit.append_all(connection, by, entries)
 
 
+# Run on the driver (service.prebuilt): these run on every scored contact.
 # For mypy: a mapped class's __table__ is a Table at run time
-_INSERT_CONTACTS = Contact.__table__.insert()  # type: ignore[attr-defined]
+_INSERT_CONTACTS = Prebuilt(Contact.__table__.insert())  # type: ignore[attr-defined]
 # For mypy: a mapped class's __table__ is a Table at run time
-_INSERT_ASSESSMENTS = StoredAssessment.__table__.insert()  # type: ignore[attr-defined]
+_INSERT_ASSESSMENTS = Prebuilt(StoredAssessment.__table__.insert())  # type: ignore[attr-defined]
 # For mypy: a mapped class's __table__ is a Table at run time
-_INSERT_REVISIONS = ContactRevision.__table__.insert()  # type: ignore[attr-defined]
+_INSERT_REVISIONS = Prebuilt(ContactRevision.__table__.insert())  # type: ignore[attr-defined]
 
 
 def contact_row(item: Canonical, by: Caller, now: datetime) -> dict[str, Any]:
@@ -388,7 +391,7 @@ def store_revision(
         return {**stored, "revision": number, "warnings": item.warnings}
     number += 1
     now = utcnow()
-    connection.execute(_INSERT_REVISIONS, [revision_row(item, assessment, number, by, now)])
+    _INSERT_REVISIONS.execute(connection, [revision_row(item, assessment, number, by, now)])
     contact = contact_row(item, by, now)
     connection.execute(_UPDATE_CONTACT, new_values(item.contact_id, contact, _REVISED_FIELDS))
     row = assessment_row(assessment, now)

@@ -29,6 +29,7 @@ from service.decisions.flags import AssessmentFacts, Flag, FlagThresholds, decid
 from service.decisions.schemas import DecisionIn, DecisionOut, DecisionRecorded, FlagOut
 from service.decisions.tables import DecisionRecord
 from service.decisions.timing import check_timing, decision_due
+from service.prebuilt import Prebuilt
 
 Source = Literal["worker", "review_overturn"]
 
@@ -165,7 +166,7 @@ def record_decision(
     record = new_record(contact_id, body, flags, by=by, source=source, at=now)
     record["late_reasons"] = [r.value for r in late_reasons]
     record["late_note"] = body.late_note or None
-    connection.execute(_INSERT_DECISION, record)
+    _INSERT_DECISION.execute(connection, [record])
     review_id = None
     if flags and open_review is not None:
         review_id = open_review(
@@ -182,7 +183,7 @@ def record_decision(
 
 
 # For mypy: a mapped class's __table__ is a Table at run time
-_INSERT_DECISION = DecisionRecord.__table__.insert()  # type: ignore[attr-defined]
+_INSERT_DECISION = Prebuilt(DecisionRecord.__table__.insert())  # type: ignore[attr-defined]
 
 
 def new_record(

@@ -1,0 +1,184 @@
+"""Hot statements compiled once and run on the DBAPI cursor of the transaction's own connection.
+
+Every scored contact reads its caller's token and writes five rows (contact, assessment,
+revision, audit entry and head); SQLAlchemy's path from ``connection.execute`` to the driver
+(cache lookup, execution context, parameter processing, events, result set) cost about a
+quarter of a scored contact's server CPU (py-spy, 2026-12-02). A :class:`Prebuilt` statement
+keeps SQLAlchemy's own compilation of the statement for the connection's dialect, passes each
+value through its column's own bind processor and each value read through its column's own
+result processor, so the driver gets, and the caller gets back, what ``connection.execute``
+would have given; it runs on the same DBAPI connection, inside the same transaction, and driver
+errors are raised as SQLAlchemy's (``IntegrityError`` and the rest), so callers catch what
+they caught before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON, Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.dml import UpdateBase
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One statement compiled for one dialect and one set of parameter names."""
+
+    sql: str
+    # (parameter name, its bind processor or None), in the order a positional driver wants
+    binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    positional: bool
+    # Parameters the statement fixes itself (``.where(table.c.id == 1)``), already processed
+    fixed: dict[str, Any]
+    # A SELECT's result processor for each of its columns (None: the driver's value as is)
+    results: tuple[Callable[[Any], Any] | None, ...] = ()
+    # The parameters of JSON columns (their processing is the costly one: serialising)
+    json: frozenset[str] = frozenset()
+
+    def parameters(
+        self, values: Mapping[str, Any], encoded: dict[int, Any] | None = None
+    ) -> Sequence[Any] | dict[str, Any]:
+        """The driver's parameters for one row of ``values``; ``encoded`` keeps each JSON
+        value's processed form by the value's id, so an object stored twice is encoded once."""
+        converted = []
+        for n, p in self.binds:
+            if n in self.fixed:
+                converted.append((n, self.fixed[n]))
+            elif p is None:
+                converted.append((n, values[n]))
+            elif encoded is not None and n in self.json:
+                value = values[n]
+                if id(value) not in encoded:
+                    encoded[id(value)] = p(value)
+                converted.append((n, encoded[id(value)]))
+            else:
+                converted.append((n, p(values[n])))
+        if self.positional:
+            return tuple(v for _, v in converted)
+        return dict(converted)
+
+    def row(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        """A row as the driver gave it, each value read as its column's type reads it."""
+        return tuple(
+            value if p is None or value is None else p(value)
+            for p, value in zip(self.results, values, strict=True)
+        )
+
+
+class Prebuilt:
+    """A Core INSERT, UPDATE or SELECT run straight on the driver (see the module docstring)."""
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._plans: dict[tuple[str, tuple[str, ...]], _Plan | None] = {}
+
+    def execute(
+        self,
+        connection: Connection,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        encoded: dict[int, Any] | None = None,
+    ) -> None:
+        """Run the statement once per row (each row names every parameter), in the transaction
+        ``connection`` has begun. ``encoded``: a dict shared by statements that store the same
+        objects in JSON columns (each is serialised once); the objects must outlive it."""
+        if not rows:
+            return
+        plan = self._plan(connection.dialect, tuple(rows[0]))
+        if plan is None:  # a column default to apply: SQLAlchemy's own path
+            connection.execute(self.statement, list(rows))
+            return
+        parameters = [plan.parameters(row, encoded) for row in rows]
+        with _DriverCursor(connection, plan.sql) as cursor:
+            if len(parameters) == 1:
+                cursor.execute(plan.sql, parameters[0])
+            else:
+                cursor.executemany(plan.sql, parameters)
+
+    def first(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row of a SELECT (as ``connection.execute`` would read it), or None."""
+        plan = self._plan(connection.dialect, tuple(values))
+        if plan is None:
+            found = connection.execute(self.statement, dict(values)).first()
+            return None if found is None else tuple(found)
+        with _DriverCursor(connection, plan.sql) as cursor:
+            cursor.execute(plan.sql, plan.parameters(values))
+            row = cursor.fetchone()
+        return None if row is None else plan.row(row)
+
+    def all(self, connection: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row of a SELECT (as ``connection.execute`` would read them)."""
+        plan = self._plan(connection.dialect, tuple(values))
+        if plan is None:
+            return [tuple(r) for r in connection.execute(self.statement, dict(values))]
+        with _DriverCursor(connection, plan.sql) as cursor:
+            cursor.execute(plan.sql, plan.parameters(values))
+            rows = cursor.fetchall()
+        return [plan.row(r) for r in rows]
+
+    def _plan(self, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
+        key = (dialect.name, keys)
+        if key not in self._plans:
+            self._plans[key] = compile_plan(self.statement, dialect, keys)
+        return self._plans[key]
+
+
+def compile_plan(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
+    """Compile ``statement`` for ``dialect`` with parameters ``keys``; None for what this path
+    would run differently (a column default left to SQLAlchemy, expanding parameters, a
+    RETURNING clause), which then goes SQLAlchemy's own way."""
+    if isinstance(statement, UpdateBase):
+        table = statement.table
+        for column in getattr(table, "columns", ()):
+            if column.key not in keys and (
+                column.default is not None or column.onupdate is not None
+            ):
+                return None
+    # For mypy: every Executable the hot paths give here is a ClauseElement that compiles
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))  # type: ignore[attr-defined]
+    if compiled.literal_execute_params or compiled.post_compile_params or compiled.returning:
+        return None
+    names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+    binds = tuple(
+        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in names
+    )
+    fixed = {}
+    for name, processor in binds:
+        if name not in keys:
+            value = compiled.binds[name].effective_value
+            fixed[name] = value if processor is None else processor(value)
+    results = tuple(
+        # _cached_result_processor: how SQLAlchemy's own result set reads a column
+        column.type._cached_result_processor(dialect, None)
+        for column in getattr(compiled, "_result_columns", ())
+    )
+    json = frozenset(n for n in names if isinstance(compiled.binds[n].type, JSON))
+    return _Plan(compiled.string, binds, bool(compiled.positional), fixed, results, json)
+
+
+class _DriverCursor:
+    """A cursor of the connection's DBAPI connection; driver errors raised as SQLAlchemy's."""
+
+    def __init__(self, connection: Connection, sql: str) -> None:
+        self.connection = connection
+        self.sql = sql
+
+    def __enter__(self) -> Any:
+        # For mypy: a connection inside a transaction always has its DBAPI connection
+        self.cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        return self.cursor
+
+    def __exit__(self, kind: Any, error: BaseException | None, _tb: Any) -> None:
+        self.cursor.close()
+        dialect = self.connection.dialect
+        dbapi = dialect.loaded_dbapi
+        if error is not None and isinstance(error, dbapi.Error):
+            raise DBAPIError.instance(
+                self.sql, None, error, dbapi.Error, hide_parameters=True, dialect=dialect
+            ) from error
