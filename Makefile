@@ -39,8 +39,8 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP) ## run every benchmark (about 3 minutes; 4 the first time), write var/bench/results.{json,md}
-	$(BIN)/python -m benchmarks.bench
+bench: $(STAMP) ## run every benchmark (about 3 minutes; 4 the first time), write var/bench/results.{json,md}; options: BENCH_ARGS="--database-url URL ..."
+	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
 
 clean: ## remove the virtual environment and all local state under var/
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
 TRIAGE = Path(sys.executable).with_name("triage")
 STAGES = ("inprocess", "data", "features", "reports", "http", "paced")
+SERVED_STAGES = ("http", "paced")  # the stages run again on a second database (--database-url)
 STARTUP_SECONDS = 120
 
 

@@ -64,7 +64,7 @@ def figure_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]
                     f"{name} at {f['offered_rate']:g} req/s offered",
                     f"p50 {ms['p50']:,.1f}, p95 {ms['p95']:,.1f}, p99 {ms['p99']:,.1f} ms; "
                     f"{f['achieved_rate']:,.0f} req/s sent (client lag p99 "
-                    f"{f['client_lag_ms']['p99']:,.1f} ms){_failed_note(f)}",
+                    f"{f['client_lag_ms']['p99']:,.1f} ms){_cpu_note(f)}{_failed_note(f)}",
                     "",
                     "",
                     "",
@@ -166,7 +166,7 @@ def narrative_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, st
 
 
 def _cpu_note(figures: dict[str, Any]) -> str:
-    """The server's own CPU time per request, when it was measured (one worker)."""
+    """The server's own CPU time per request (all its workers), when it was measured."""
     cpu = figures.get("server_cpu_ms_per_request")
     return "" if cpu is None else f"; server CPU {cpu:.2f} ms/request"
 
@@ -191,6 +191,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         "| --- | --- | --- | --- | --- |",
         *(f"| {' | '.join(row)} |" for row in figure_rows(results)),
     ]
+    if "second_database" in results:
+        lines += ["", *side_by_side(results, results["second_database"])]
     skipped = [s for s in STAGES if s not in results.get("stages", STAGES)]
     if skipped:
         lines += ["", f"Skipped (--skip): {', '.join(skipped)}."]
@@ -198,6 +200,85 @@ def render_markdown(results: dict[str, Any]) -> str:
         lines += ["", "Stages that did not run:", ""]
         lines += [f"- {stage}: {message}" for stage, message in results["errors"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _http_cell(figures: dict[str, Any] | None) -> str:
+    if figures is None:
+        return "–"
+    cell = f"{figures['ok_per_second']:,.0f} req/s, p99 {figures['latency_ms']['p99']:,.1f} ms"
+    return cell + _cpu_note(figures) + _failed_note(figures)
+
+
+def _paced_cell(figures: dict[str, Any] | None) -> str:
+    if figures is None:
+        return "–"
+    ms = figures["latency_ms"]
+    cell = f"p50 {ms['p50']:,.1f}, p99 {ms['p99']:,.1f} ms"
+    return cell + _cpu_note(figures) + _failed_note(figures)
+
+
+def side_by_side(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
+    """The HTTP figures of two databases as Markdown, with the second database's targets
+    (issue 12): p99 < 50 ms at the steady rate with no failed request, and at 32 connections
+    at least the first's requests/s."""
+    names = (_short(first["machine"]["database"]), _short(second["machine"]["database"]))
+    plan = first["plan"]
+    rows: list[tuple[str, str, str, str, str]] = []
+    one, two = first.get("http", {}), second.get("http", {})
+    for name, label in (
+        ("health", "GET /health"),
+        ("score", "POST /v1/contacts/score, new contacts"),
+        ("decision", "POST /v1/contacts/{id}/decision"),
+    ):
+        target, verdict = "", ""
+        if name != "health":
+            target = f"{names[1]} ≥ {names[0]} req/s"
+            if name in one and name in two:
+                met = two[name]["ok_per_second"] >= one[name]["ok_per_second"]
+                verdict = "pass" if met and not failures(two[name]) else "**fail**"
+        rows.append(
+            (
+                f"{label} at {plan['connections']} connections",
+                _http_cell(one.get(name)),
+                _http_cell(two.get(name)),
+                target,
+                verdict,
+            )
+        )
+    for name in ("score", "decision"):
+        a, b = first.get("paced", {}).get(name), second.get("paced", {}).get(name)
+        verdict = ""
+        if b is not None:
+            met = b["latency_ms"]["p99"] < 50 and not failures(b)
+            verdict = "pass" if met else "**fail**"
+        rate = (b or a or {}).get("offered_rate", plan.get("rate", 200))
+        rows.append(
+            (
+                f"{name} at {rate:g} req/s offered",
+                _paced_cell(a),
+                _paced_cell(b),
+                f"{names[1]} p99 < 50 ms",
+                verdict,
+            )
+        )
+    return [
+        f"## {names[0]} beside {names[1]}, {plan['workers']} worker(s) each",
+        "",
+        f"{names[1]}: {second['machine']['date']}, load {second['machine']['load_average']}.",
+        "",
+        f"| figure | {names[0]} | {names[1]} | target | verdict |",
+        "| --- | --- | --- | --- | --- |",
+        *(f"| {' | '.join(row)} |" for row in rows),
+    ]
+
+
+def _short(database: str) -> str:
+    """ "SQLite" or "PostgreSQL" (else the description as it is)."""
+    if database.startswith("SQLite"):
+        return "SQLite"
+    if database.startswith("postgresql"):
+        return "PostgreSQL"
+    return database
 
 
 # --- machine facts -------------------------------------------------------------------------------

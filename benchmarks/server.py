@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -64,10 +65,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """:func:`cpu_seconds` of a process and all its live descendants (a server's workers)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # after the command name in parentheses: state, then the parent's pid
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        member = todo.pop()
+        todo += children.get(member, [])
+        with contextlib.suppress(OSError):  # ended meanwhile
+            total += cpu_seconds(member)
+    return total
+
+
 @contextmanager
 def serving_process(env: dict[str, str], plan: Plan, log: Path) -> Iterator[tuple[str, int]]:
-    """:func:`serving`, yielding also the server's process id (with one worker: the process
-    that answers, whose CPU time :func:`cpu_seconds` reads)."""
+    """:func:`serving`, yielding also the server's process id (its CPU time and its workers':
+    :func:`tree_cpu_seconds`)."""
     import httpx
 
     port = free_port()

@@ -13,7 +13,7 @@ from benchmarks.bodies import DECISION_BODIES, compact, with_id
 from benchmarks.judging import failures, parse_wrk
 from benchmarks.paced import Call, percentiles_ms, run_sync, summarise
 from benchmarks.plan import WRK_DIR, Plan
-from benchmarks.server import cpu_seconds
+from benchmarks.server import tree_cpu_seconds
 
 # --- progress ------------------------------------------------------------------------------------
 
@@ -179,8 +179,8 @@ def http_stage(
 
     Scoring sends contacts without narratives (``files["plain"]``): a narrative runs the
     sentence model, whose cost is measured on its own (``benchmarks/narrative_speed.py``). With
-    the server's ``pid`` (one worker), each run also gives the server's own CPU time per
-    request, which other load on the machine does not change the way it changes requests/s.
+    the server's ``pid``, each run also gives the server's own CPU time per request (all its
+    workers), which other load on the machine does not change the way it changes requests/s.
     """
     plain, ids, decisions = str(files["plain"]), str(files["ids"]), str(files["decisions"])
     runs = {
@@ -196,10 +196,10 @@ def http_stage(
         ):
             warm_args = [token, f"{run_id}-w", plain] if name == "score" else args
             wrk(base, script, warm_args, plan, plan.warmup)
-            before = cpu_seconds(pid) if pid is not None else None
+            before = tree_cpu_seconds(pid) if pid is not None else None
             figures[name] = wrk(base, script, args, plan, plan.duration)
             if before is not None and pid is not None and figures[name]["requests"]:
-                used = cpu_seconds(pid) - before
+                used = tree_cpu_seconds(pid) - before
                 figures[name]["server_cpu_ms_per_request"] = round(
                     used * 1000 / figures[name]["requests"], 3
                 )
@@ -211,7 +211,9 @@ def one_line(f: dict[str, Any]) -> str:
     ms = f["latency_ms"]
     rate = f.get("ok_per_second", f.get("achieved_rate"))
     quantiles = ", ".join(f"{k} {v:,.1f}" for k, v in ms.items() if k in ("p50", "p95", "p99"))
-    return f"{rate:,.0f} req/s; {quantiles} ms; {failures(f):,} failed"
+    per = f.get("server_cpu_ms_per_request")
+    cpu = f"; server CPU {per:.2f} ms/request" if per is not None else ""
+    return f"{rate:,.0f} req/s; {quantiles} ms; {failures(f):,} failed{cpu}"
 
 
 def paced_stage(
@@ -223,8 +225,10 @@ def paced_stage(
     plan: Plan,
     progress: Progress,
     figures: dict[str, Any],
+    pid: int | None = None,
 ) -> None:
-    """Scoring, then decisions, at a steady ``plan.rate`` requests/s, into ``figures``."""
+    """Scoring, then decisions, at a steady ``plan.rate`` requests/s, into ``figures`` (with the
+    server's ``pid``, its CPU time per request too)."""
     n = max(1, round(plan.rate * plan.paced_seconds))
     score = [
         Call(
@@ -248,10 +252,14 @@ def paced_stage(
             f"{name} at {plan.rate:g} req/s for {plan.paced_seconds:g} s ({n:,} requests)",
             plan.paced_seconds + 1,
         ):
+            before = tree_cpu_seconds(pid) if pid is not None else None
             result = run_sync(
                 base, calls, rate=plan.rate, connections=plan.paced_connections, headers=headers
             )
             figures[name] = summarise(result)
+            if before is not None and pid is not None and result.sent:
+                used = tree_cpu_seconds(pid) - before
+                figures[name]["server_cpu_ms_per_request"] = round(used * 1000 / result.sent, 3)
             print(f"      {one_line(figures[name])}", flush=True)
 
 

@@ -6,7 +6,9 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -310,3 +312,64 @@ def test_the_scoring_load_sends_no_narratives():
     assert all("narrative" not in b for b in bodies)
     for body in bodies:
         ContactIn.model_validate({"contact_id": "C-1", **body})
+
+
+def test_the_server_cpu_counts_its_workers():
+    from benchmarks.server import cpu_seconds, tree_cpu_seconds
+
+    burn = "sum(i * i for i in range(3_000_000))"
+    child = subprocess.Popen([sys.executable, "-c", f"{burn}; import time; time.sleep(30)"])
+    try:
+        time.sleep(1.5)  # the child has burnt its CPU and sleeps
+        own = cpu_seconds(os.getpid())
+        assert tree_cpu_seconds(os.getpid()) >= own + cpu_seconds(child.pid) > own
+    finally:
+        child.kill()
+        child.wait()
+
+
+def paced_run(p99: float, failed: int = 0) -> dict:
+    latency = {"p50": 5.0, "p95": 10.0, "p99": p99}
+    return {
+        "offered_rate": 200.0,
+        "achieved_rate": 200.0,
+        "latency_ms": latency,
+        "client_lag_ms": {"p50": 0.1, "p99": 1.0},
+        "non_2xx": failed,
+        "errors": 0,
+    }
+
+
+def test_a_second_database_is_set_beside_sqlite_with_its_targets():
+    second = results(
+        http={"health": http_run(5000), "score": http_run(250), "decision": http_run(300)},
+        paced={"score": paced_run(40.0), "decision": paced_run(60.0)},
+    )
+    second["machine"]["database"] = "postgresql+psycopg://postgres:***@127.0.0.1:5432/bench"
+    first = results(
+        http={"health": http_run(6000), "score": http_run(280), "decision": http_run(220)},
+        paced={"score": paced_run(30.0), "decision": paced_run(35.0)},
+        second_database=second,
+    )
+    text = bench.render_markdown(first)
+    assert "## SQLite beside PostgreSQL, 1 worker(s) each" in text
+    rows = {
+        line.split(" | ")[0].lstrip("| "): line.split(" | ")[1:]
+        for line in text.splitlines()
+        if line.startswith("| ")
+    }
+    score = rows["POST /v1/contacts/score, new contacts at 32 connections"]
+    assert score[-1].rstrip(" |") == "**fail**"  # 250 < 280 req/s
+    decision = rows["POST /v1/contacts/{id}/decision at 32 connections"]
+    assert decision[-1].rstrip(" |") == "pass"
+    assert rows["score at 200 req/s offered"][-1].rstrip(" |") == "pass"
+    assert rows["decision at 200 req/s offered"][-1].rstrip(" |") == "**fail**"  # 60 ms
+
+
+def test_failed_requests_on_the_second_database_fail_its_steady_rate_target():
+    second = results(paced={"score": paced_run(20.0, failed=3)})
+    second["machine"]["database"] = "postgresql+psycopg://x"
+    text = bench.render_markdown(results(paced={"score": paced_run(20.0)}, second_database=second))
+    side_by_side = text.split("## SQLite beside PostgreSQL")[1]
+    [row] = [line for line in side_by_side.splitlines() if line.startswith("| score at 200")]
+    assert row.endswith("| PostgreSQL p99 < 50 ms | **fail** |")
