@@ -80,35 +80,14 @@ def test_the_cli_gives_tokens_a_lifetime_capped_by_the_setting(app, client, monk
     from config.settings import get_settings
 
     get_settings.cache_clear()
-    over = runner.invoke(
-        cli,
-        [
-            "users",
-            "add",
-            "ada",
-            "--role",
-            "duty_worker",
-            "--team",
-            "north",
-            "--expires-in-days",
-            "31",
-        ],
-    )
+
+    def add_ada(days: int):
+        add = ["users", "add", "ada", "--role", "duty_worker", "--team", "north"]
+        return runner.invoke(cli, [*add, "--expires-in-days", str(days)])
+
+    over = add_ada(31)
     assert over.exit_code == 2 and "--expires-in-days" in over.output
-    made = runner.invoke(
-        cli,
-        [
-            "users",
-            "add",
-            "ada",
-            "--role",
-            "duty_worker",
-            "--team",
-            "north",
-            "--expires-in-days",
-            "7",
-        ],
-    )
+    made = add_ada(7)
     assert made.exit_code == 0, made.output
     token = made.stdout.strip().splitlines()[0]
     later(timedelta(days=6))
