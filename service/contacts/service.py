@@ -11,6 +11,7 @@ outside any transaction, once per request; the write transaction that stores the
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -193,22 +194,59 @@ def store(
     by: Caller,
 ) -> None:
     """Store new contacts with their assessments and audit every score (no commit)."""
-    pairs = sorted(zip(fresh, assessments, strict=True), key=lambda p: p[0].contact_id)
+    new = [NewContact(i, a, by) for i, a in zip(fresh, assessments, strict=True)]
+    store_new(connection, new, replayed=[(i, by) for i in replayed])
+
+
+@dataclass(frozen=True)
+class NewContact:
+    """A contact to store with its assessment, for the caller who sent it."""
+
+    item: Canonical
+    assessment: dict[str, Any]
+    by: Caller
+
+
+def store_new(
+    connection: Connection,
+    new: list[NewContact],
+    *,
+    replayed: list[tuple[Canonical, Caller]] | None = None,
+) -> None:
+    """Store new contacts (of one request or several) with their assessments, each created by
+    its own caller, and audit every score and replay in one append (no commit)."""
+    # In contact_id order, whoever sent them: concurrent transactions insert in the same order.
+    new = sorted(new, key=lambda n: n.item.contact_id)
     now = utcnow()
     # A Core connection and plain INSERTs, not ORM objects: this runs on every request.
-    if pairs:
-        _INSERT_CONTACTS.execute(connection, [contact_row(item, by, now) for item, _ in pairs])
+    if new:
+        _INSERT_CONTACTS.execute(connection, [contact_row(n.item, n.by, now) for n in new])
         # Each assessment is stored twice (latest and first revision): serialised once.
         encoded: dict[int, Any] = {}
-        rows = [assessment_row(a, now) for _, a in pairs]
+        rows = [assessment_row(n.assessment, now) for n in new]
         _INSERT_ASSESSMENTS.execute(connection, rows, encoded=encoded)
-        revisions = [revision_row(item, a, 1, by, now) for item, a in pairs]
+        revisions = [revision_row(n.item, n.assessment, 1, n.by, now) for n in new]
         _INSERT_REVISIONS.execute(connection, revisions, encoded=encoded)
-    entries = [score_entry(item, a) for item, a in pairs] + [
-        audit.Entry("contact.score_replayed", "contact", i.contact_id, {"body_sha256": i.sha256})
-        for i in replayed
+    entries = [(n.by, score_entry(n.item, n.assessment)) for n in new] + [
+        (
+            by,
+            audit.Entry(
+                "contact.score_replayed", "contact", i.contact_id, {"body_sha256": i.sha256}
+            ),
+        )
+        for i, by in replayed or []
     ]
-    audit.append_all(connection, by, entries)
+    audit.append_each(connection, entries)
+
+
+def save_new(db: Database, new: list[NewContact]) -> list[dict[str, Any]]:
+    """Store the new contacts of several requests in one unit of work; each one's answer.
+
+    No retry and no replay: a contact_id already stored (or twice among them) raises
+    IntegrityError and stores nothing, and the caller answers each request alone
+    (:func:`save_scored`)."""
+    in_connection(db, store_new, new)
+    return [{**n.assessment, "warnings": n.item.warnings} for n in new]
 
 
 # Run on the driver (service.prebuilt): these run on every scored contact.
