@@ -18,6 +18,7 @@ from narrative import Reader
 from service import blocking
 from service.auth.schemas import Caller
 from service.contacts.canonical import Canonical
+from service.contacts.schemas import Assessment
 from service.contacts.service import NewContact, assess_contacts, save_new, save_scored
 from service.db import Database
 from service.group_commit import Group
@@ -36,22 +37,23 @@ class ScoreRequest:
     assessed: dict[str, Any] | None = None
 
 
-def score_group(settings: Settings) -> Group[ScoreRequest, dict[str, Any]]:
+def score_group(settings: Settings) -> Group[ScoreRequest, str]:
     """A process's group of scoring requests."""
     return Group(score_together, score_alone, most=settings.group_max)
 
 
-async def score_alone(request: ScoreRequest) -> dict[str, Any]:
-    """One request's answer as it has always been given: assessed, then stored or replayed."""
+async def score_alone(request: ScoreRequest) -> str:
+    """One request's answer (JSON text) as it has always been given: assessed, then stored or
+    replayed (a replay of an assessment stored before some field existed gets its default)."""
     db = request.db
     assessed = [assessment_of(request)]
     [answer] = await blocking.run(db, save_scored, db, [request.item], assessed, by=request.by)
-    return answer
+    return Assessment.model_validate(answer).model_dump_json()
 
 
-async def score_together(requests: list[ScoreRequest]) -> list[dict[str, Any]]:
-    """The answers of new contacts assessed together and stored in one transaction (which
-    raises, storing nothing, if any of them is stored already)."""
+async def score_together(requests: list[ScoreRequest]) -> list[str]:
+    """The answers (JSON text) of new contacts assessed together and stored in one transaction
+    (which raises, storing nothing, if any of them is stored already)."""
     assess_now([r for r in requests if r.assessed is None])
     db = requests[0].db
     new = [NewContact(r.item, assessment_of(r), r.by) for r in requests]

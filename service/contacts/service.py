@@ -165,12 +165,15 @@ def assess_contacts(
         narrative=narrative,
     )
     model = {"name": loaded.name, "version": loaded.version, "run_id": loaded.run_id}
-    assessed_at = utcnow().isoformat()
+    # In the API's own shape (a UTC time as "...Z", every limit with its "n"), so the JSON
+    # stored is the answer as the response model would write it, and is sent as it is.
+    assessed_at = utcnow().isoformat().replace("+00:00", "Z")
     return [
         {
             "contact_id": i.contact_id,
             "model": model,
             **r,
+            "limits": [{**limit, "n": limit.get("n")} for limit in r["limits"]],
             "assessed_at": assessed_at,
             "warnings": i.warnings,
         }
@@ -212,9 +215,11 @@ def store_new(
     new: list[NewContact],
     *,
     replayed: list[tuple[Canonical, Caller]] | None = None,
+    encoded: dict[int, Any] | None = None,
 ) -> None:
     """Store new contacts (of one request or several) with their assessments, each created by
-    its own caller, and audit every score and replay in one append (no commit)."""
+    its own caller, and audit every score and replay in one append (no commit). ``encoded``:
+    where each assessment's JSON, as stored, is kept by the assessment's id."""
     # In contact_id order, whoever sent them: concurrent transactions insert in the same order.
     new = sorted(new, key=lambda n: n.item.contact_id)
     now = utcnow()
@@ -222,7 +227,7 @@ def store_new(
     if new:
         _INSERT_CONTACTS.execute(connection, [contact_row(n.item, n.by, now) for n in new])
         # Each assessment is stored twice (latest and first revision): serialised once.
-        encoded: dict[int, Any] = {}
+        encoded = {} if encoded is None else encoded
         rows = [assessment_row(n.assessment, now) for n in new]
         _INSERT_ASSESSMENTS.execute(connection, rows, encoded=encoded)
         revisions = [revision_row(n.item, n.assessment, 1, n.by, now) for n in new]
@@ -239,14 +244,21 @@ def store_new(
     audit.append_each(connection, entries)
 
 
-def save_new(db: Database, new: list[NewContact]) -> list[dict[str, Any]]:
-    """Store the new contacts of several requests in one unit of work; each one's answer.
+def save_new(db: Database, new: list[NewContact]) -> list[str]:
+    """Store the new contacts of several requests in one unit of work; each one's answer as
+    JSON text (the assessment as stored, where the database was given it as text).
 
     No retry and no replay: a contact_id already stored (or twice among them) raises
     IntegrityError and stores nothing, and the caller answers each request alone
     (:func:`save_scored`)."""
-    in_connection(db, store_new, new)
-    return [{**n.assessment, "warnings": n.item.warnings} for n in new]
+    encoded: dict[int, Any] = {}
+    in_connection(db, store_new, new, encoded=encoded)
+    # A fresh assessment carries its request's warnings already: it is the answer as it is.
+    answers = []
+    for n in new:
+        text = encoded.get(id(n.assessment))
+        answers.append(text if isinstance(text, str) else json.dumps(n.assessment))
+    return answers
 
 
 # Run on the driver (service.prebuilt): these run on every scored contact.
