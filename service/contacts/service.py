@@ -31,7 +31,7 @@ from service.contacts.schemas import ContactIn
 from service.contacts.tables import Contact, ContactRevision, StoredAssessment
 from service.db import Database, utcnow
 from service.errors import Conflict, InvalidField, NotFound
-from service.prebuilt import Prebuilt
+from service.prebuilt import Prebuilt, pipelined
 from service.unit_of_work import in_connection
 
 # A contact already stored (or stored meanwhile by a concurrent request) fails the first attempt;
@@ -223,15 +223,6 @@ def store_new(
     # In contact_id order, whoever sent them: concurrent transactions insert in the same order.
     new = sorted(new, key=lambda n: n.item.contact_id)
     now = utcnow()
-    # A Core connection and plain INSERTs, not ORM objects: this runs on every request.
-    if new:
-        _INSERT_CONTACTS.execute(connection, [contact_row(n.item, n.by, now) for n in new])
-        # Each assessment is stored twice (latest and first revision): serialised once.
-        encoded = {} if encoded is None else encoded
-        rows = [assessment_row(n.assessment, now) for n in new]
-        _INSERT_ASSESSMENTS.execute(connection, rows, encoded=encoded)
-        revisions = [revision_row(n.item, n.assessment, 1, n.by, now) for n in new]
-        _INSERT_REVISIONS.execute(connection, revisions, encoded=encoded)
     entries = [(n.by, score_entry(n.item, n.assessment)) for n in new] + [
         (
             by,
@@ -241,7 +232,19 @@ def store_new(
         )
         for i, by in replayed or []
     ]
-    audit.append_each(connection, entries)
+    # On PostgreSQL the inserts go with the audit head's read in one round trip, the entries
+    # with the head's move in another (a duplicate contact_id raises IntegrityError at the read).
+    with pipelined(connection):
+        # A Core connection and plain INSERTs, not ORM objects: this runs on every request.
+        if new:
+            _INSERT_CONTACTS.execute(connection, [contact_row(n.item, n.by, now) for n in new])
+            # Each assessment is stored twice (latest and first revision): serialised once.
+            encoded = {} if encoded is None else encoded
+            rows = [assessment_row(n.assessment, now) for n in new]
+            _INSERT_ASSESSMENTS.execute(connection, rows, encoded=encoded)
+            revisions = [revision_row(n.item, n.assessment, 1, n.by, now) for n in new]
+            _INSERT_REVISIONS.execute(connection, revisions, encoded=encoded)
+        audit.append_each(connection, entries)
 
 
 def save_new(db: Database, new: list[NewContact]) -> list[str]:
