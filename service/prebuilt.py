@@ -169,8 +169,7 @@ def pipelined(connection: Connection) -> Iterator[None]:
     without waiting for each one's answer, until a statement's rows are read or the block ends:
     the writes before a read cost one round trip with it instead of one each. Elsewhere (SQLite,
     local) a plain block. A failed write raises at that read, or at the block's end."""
-    # For mypy: a connection inside a transaction always has its DBAPI connection
-    driver = connection.connection.driver_connection  # type: ignore[union-attr]
+    driver = connection.connection.driver_connection
     pipeline = getattr(driver, "pipeline", None)
     if pipeline is None:
         yield
