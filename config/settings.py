@@ -135,6 +135,15 @@ class Settings(BaseSettings):
         30.0, ge=0, description="How often the service checks for a new champion (0: never)."
     )
     db_pool_size: int = Field(10, ge=1, le=100, description="Connections per service process.")
+    group_max: int = Field(
+        64,
+        ge=1,
+        le=1000,
+        description=(
+            "Most scores, or decisions, of requests arriving together that one transaction stores "
+            "(group commit; 1: each request its own transaction)."
+        ),
+    )
     db_busy_timeout_seconds: float = Field(
         30.0, gt=0, description="SQLite: how long a write waits for another to finish."
     )

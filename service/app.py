@@ -52,6 +52,8 @@ def create_app(
     """Build the service; ``champion`` skips loading from the registry (embedding, tests), and
     ``narrative_reader`` loading the configured sentence model."""
     from service.api import v1
+    from service.contacts.grouped import score_group
+    from service.decisions.grouped import decision_group
     from service.errors import register_error_handlers
     from service.health import router as health_router
     from service.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -80,6 +82,9 @@ def create_app(
     app.state.clock = SystemClock()  # the one "now" of every working-day clock
     # Decisions ask the review queue through this (reviews imports decisions, not back).
     app.state.review_queue = REVIEW_QUEUE
+    # Scores and decisions of requests that arrive together share a transaction.
+    app.state.score_group = score_group(settings)
+    app.state.decision_group = decision_group(settings)
     app.include_router(health_router)
     limited = app.state.rate_limiter is not None or app.state.signin_throttle is not None
     app.include_router(v1, responses=rate_limited_response() if limited else None)

@@ -14,7 +14,8 @@ they caught before.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,6 +161,31 @@ def compile_plan(statement: Executable, dialect: Dialect, keys: tuple[str, ...])
     )
     json = frozenset(n for n in names if isinstance(compiled.binds[n].type, JSON))
     return _Plan(compiled.string, binds, bool(compiled.positional), fixed, results, json)
+
+
+@contextmanager
+def pipelined(connection: Connection) -> Iterator[None]:
+    """Within this block, on a driver that pipelines (psycopg), statements go to the server
+    without waiting for each one's answer, until a statement's rows are read or the block ends:
+    the writes before a read cost one round trip with it instead of one each. Elsewhere (SQLite,
+    local) a plain block. A failed write raises at that read, or at the block's end."""
+    driver = connection.connection.driver_connection
+    pipeline = getattr(driver, "pipeline", None)
+    if pipeline is None:
+        yield
+        return
+    try:
+        with pipeline():
+            yield
+    except connection.dialect.loaded_dbapi.Error as error:  # raised at the block's end
+        raise DBAPIError.instance(
+            "(pipelined statements)",
+            None,
+            error,
+            connection.dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            dialect=connection.dialect,
+        ) from error
 
 
 class _DriverCursor:

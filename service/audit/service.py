@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -84,6 +85,12 @@ def chain_key(session: Session | Connection) -> bytes:
 def append_all(session: Session | Connection, by: Caller, entries: list[Entry]) -> None:
     """Add entries in order after the chain's head (one lock for all of them), in the
     transaction of ``session`` (an ORM session or a Core connection)."""
+    append_each(session, [(by, entry) for entry in entries])
+
+
+def append_each(session: Session | Connection, entries: Sequence[tuple[Caller, Entry]]) -> None:
+    """:func:`append_all` for entries of several callers (requests stored together), each
+    recorded with its own actor and request id: one head read, one insert, one head move."""
     key = chain_key(session)
     if isinstance(session, Session):
         session.flush()  # what an ORM session's own execute would have flushed first
@@ -95,7 +102,7 @@ def append_all(session: Session | Connection, by: Caller, entries: list[Entry]) 
         raise RuntimeError("the audit chain has no head row (run the migrations)")
     seq, prev_hash = head
     rows, at = [], utcnow()
-    for entry in entries:
+    for by, entry in entries:
         seq += 1
         fields: dict[str, Any] = {
             "seq": seq,

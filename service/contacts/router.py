@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, Request, Response
 
 from service import blocking
 from service.contacts import service
+from service.contacts.grouped import ScoreRequest
 from service.contacts.schemas import (
     CONTACT_EXAMPLE,
     CONTACT_ID_PATTERN,
@@ -39,27 +40,27 @@ CONTACT_EXAMPLES = {
     responses=error_responses(*AUTHENTICATED, *JSON_BODY, 409, 503),
 )
 async def score(
+    request: Request,
     caller: Worker,
     scoring: ScoringDep,
     contact: Annotated[ContactIn, Body(openapi_examples=CONTACT_EXAMPLES)],
-) -> dict[str, Any]:
+) -> Response:
     """Assess a contact with the champion and store both. The same contact again gives back the
     stored assessment; a different body under a stored contact_id is 409."""
     model, reader, db, settings = scoring.model, scoring.reader, scoring.db, scoring.settings
-    items = service.prepare([contact], settings, by=caller)
-    # The model and its explanation once, on the loop unless a narrative runs the sentence
-    # model; the short store step is handed to blocking.run (inline on SQLite unless a writer
-    # is busy).
-    assessed = await blocking.compute(
-        not service.runs_sentence_model(items, reader),  # light: no sentence model to run
-        service.assess_contacts,
-        model,
-        items,
-        settings,
-        narrative=reader,
-    )
-    [assessment] = await blocking.run(db, service.save_scored, db, items, assessed, by=caller)
-    return assessment
+    [item] = service.prepare([contact], settings, by=caller)
+    scored = ScoreRequest(item, caller, model, reader, db, settings)
+    if service.runs_sentence_model([item], reader):
+        # Tens of milliseconds: in the thread pool, before joining the group to be stored.
+        [scored.assessed] = await blocking.compute(
+            False, service.assess_contacts, model, [item], settings, narrative=reader
+        )
+    # Assessed (unless done above) and stored with the requests that arrive together: one model
+    # call and one transaction for all of them (service.group_commit); answered once committed.
+    answer = await request.app.state.score_group.submit(scored)
+    # The JSON already made (for storage) as it is: what response_model would give, without
+    # validating and serialising it again (tests/service/test_service_group_commit.py).
+    return Response(answer, media_type="application/json")
 
 
 @router.post(

@@ -11,6 +11,7 @@ outside any transaction, once per request; the write transaction that stores the
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ from service.contacts.schemas import ContactIn
 from service.contacts.tables import Contact, ContactRevision, StoredAssessment
 from service.db import Database, utcnow
 from service.errors import Conflict, InvalidField, NotFound
-from service.prebuilt import Prebuilt
+from service.prebuilt import Prebuilt, pipelined
 from service.unit_of_work import in_connection
 
 # A contact already stored (or stored meanwhile by a concurrent request) fails the first attempt;
@@ -164,12 +165,15 @@ def assess_contacts(
         narrative=narrative,
     )
     model = {"name": loaded.name, "version": loaded.version, "run_id": loaded.run_id}
-    assessed_at = utcnow().isoformat()
+    # In the API's own shape (a UTC time as "...Z", every limit with its "n"), so the JSON
+    # stored is the answer as the response model would write it, and is sent as it is.
+    assessed_at = utcnow().isoformat().replace("+00:00", "Z")
     return [
         {
             "contact_id": i.contact_id,
             "model": model,
             **r,
+            "limits": [{**limit, "n": limit.get("n")} for limit in r["limits"]],
             "assessed_at": assessed_at,
             "warnings": i.warnings,
         }
@@ -193,22 +197,71 @@ def store(
     by: Caller,
 ) -> None:
     """Store new contacts with their assessments and audit every score (no commit)."""
-    pairs = sorted(zip(fresh, assessments, strict=True), key=lambda p: p[0].contact_id)
+    new = [NewContact(i, a, by) for i, a in zip(fresh, assessments, strict=True)]
+    store_new(connection, new, replayed=[(i, by) for i in replayed])
+
+
+@dataclass(frozen=True)
+class NewContact:
+    """A contact to store with its assessment, for the caller who sent it."""
+
+    item: Canonical
+    assessment: dict[str, Any]
+    by: Caller
+
+
+def store_new(
+    connection: Connection,
+    new: list[NewContact],
+    *,
+    replayed: list[tuple[Canonical, Caller]] | None = None,
+    encoded: dict[int, Any] | None = None,
+) -> None:
+    """Store new contacts (of one request or several) with their assessments, each created by
+    its own caller, and audit every score and replay in one append (no commit). ``encoded``:
+    where each assessment's JSON, as stored, is kept by the assessment's id."""
+    # In contact_id order, whoever sent them: concurrent transactions insert in the same order.
+    new = sorted(new, key=lambda n: n.item.contact_id)
     now = utcnow()
-    # A Core connection and plain INSERTs, not ORM objects: this runs on every request.
-    if pairs:
-        _INSERT_CONTACTS.execute(connection, [contact_row(item, by, now) for item, _ in pairs])
-        # Each assessment is stored twice (latest and first revision): serialised once.
-        encoded: dict[int, Any] = {}
-        rows = [assessment_row(a, now) for _, a in pairs]
-        _INSERT_ASSESSMENTS.execute(connection, rows, encoded=encoded)
-        revisions = [revision_row(item, a, 1, by, now) for item, a in pairs]
-        _INSERT_REVISIONS.execute(connection, revisions, encoded=encoded)
-    entries = [score_entry(item, a) for item, a in pairs] + [
-        audit.Entry("contact.score_replayed", "contact", i.contact_id, {"body_sha256": i.sha256})
-        for i in replayed
+    entries = [(n.by, score_entry(n.item, n.assessment)) for n in new] + [
+        (
+            by,
+            audit.Entry(
+                "contact.score_replayed", "contact", i.contact_id, {"body_sha256": i.sha256}
+            ),
+        )
+        for i, by in replayed or []
     ]
-    audit.append_all(connection, by, entries)
+    # On PostgreSQL the inserts go with the audit head's read in one round trip, the entries
+    # with the head's move in another (a duplicate contact_id raises IntegrityError at the read).
+    with pipelined(connection):
+        # A Core connection and plain INSERTs, not ORM objects: this runs on every request.
+        if new:
+            _INSERT_CONTACTS.execute(connection, [contact_row(n.item, n.by, now) for n in new])
+            # Each assessment is stored twice (latest and first revision): serialised once.
+            encoded = {} if encoded is None else encoded
+            rows = [assessment_row(n.assessment, now) for n in new]
+            _INSERT_ASSESSMENTS.execute(connection, rows, encoded=encoded)
+            revisions = [revision_row(n.item, n.assessment, 1, n.by, now) for n in new]
+            _INSERT_REVISIONS.execute(connection, revisions, encoded=encoded)
+        audit.append_each(connection, entries)
+
+
+def save_new(db: Database, new: list[NewContact]) -> list[str]:
+    """Store the new contacts of several requests in one unit of work; each one's answer as
+    JSON text (the assessment as stored, where the database was given it as text).
+
+    No retry and no replay: a contact_id already stored (or twice among them) raises
+    IntegrityError and stores nothing, and the caller answers each request alone
+    (:func:`save_scored`)."""
+    encoded: dict[int, Any] = {}
+    in_connection(db, store_new, new, encoded=encoded)
+    # A fresh assessment carries its request's warnings already: it is the answer as it is.
+    answers = []
+    for n in new:
+        text = encoded.get(id(n.assessment))
+        answers.append(text if isinstance(text, str) else json.dumps(n.assessment))
+    return answers
 
 
 # Run on the driver (service.prebuilt): these run on every scored contact.

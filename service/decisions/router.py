@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, Request
 
-from service import blocking
 from service.auth.schemas import BreakGlassIn
 from service.contacts.schemas import CONTACT_ID_PATTERN
 from service.decisions import service
+from service.decisions.grouped import DecisionRequest
 from service.decisions.schemas import ContactOut, DecisionIn, DecisionRecorded
 from service.deps import ClockDep, DatabaseDep, ReviewQueueDep, SessionDep, SettingsDep, Worker
 from service.schemas import AUTHENTICATED, JSON_BODY, error_responses
-from service.unit_of_work import in_session
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 
@@ -81,6 +80,7 @@ def break_glass(
     responses=error_responses(*AUTHENTICATED, *JSON_BODY, 404),
 )
 async def decide(
+    request: Request,
     caller: Worker,
     db: DatabaseDep,
     settings: SettingsDep,
@@ -94,15 +94,9 @@ async def decide(
     sent back for more information or signposted. Recorded after its due day, it must give
     `late_reasons` (422 naming them if not; 422 too if given when in time); `review_by` must be
     from today to a year ahead."""
-    return await blocking.run(
-        db,
-        in_session,
-        db,
-        service.decide,
-        contact_id,
-        decision,
-        by=caller,
-        settings=settings,
-        reviews=reviews,
-        now=clock.now(),
+    taken = service.DecisionTaken(
+        contact_id, decision, by=caller, settings=settings, reviews=reviews, now=clock.now()
     )
+    # Recorded with the decisions that arrive together: one transaction for all of them
+    # (service.group_commit); answered once committed.
+    return await request.app.state.decision_group.submit(DecisionRequest(taken, db))

@@ -72,11 +72,13 @@ def decide(
     settings: Settings,
     reviews: ReviewQueue,
     now: datetime,
+    audit_later: list[tuple[Caller, audit.Entry]] | None = None,
 ) -> DecisionRecorded:
     """Record a worker's decision taken at ``now``; a flagged one opens a review (no commit).
 
     Raises ``ReviewByError`` or ``LateReasonsError`` (422 naming the field) when ``review_by``
-    or the late reasons do not fit ``now``'s day.
+    or the late reasons do not fit ``now``'s day. ``audit_later``: add the audit entry there
+    for the caller to append (with others of the same transaction) instead of appending it.
     """
     record, review_id = record_decision(
         session,
@@ -87,6 +89,7 @@ def decide(
         now=now,
         source="worker",
         open_review=reviews.open,
+        audit_later=audit_later,
     )
     return DecisionRecorded(
         decision_id=record["id"],
@@ -137,6 +140,7 @@ def record_decision(
     now: datetime,
     source: Source,
     open_review: OpenReview | None = None,
+    audit_later: list[tuple[Caller, audit.Entry]] | None = None,
 ) -> tuple[dict[str, Any], str | None]:
     """Store a decision with its flags (no commit); ask ``open_review`` to queue a flagged one.
 
@@ -174,12 +178,45 @@ def record_decision(
         )
     details = decision_details(record, review_id)
     record["due_on"] = due
-    audit.append_all(
-        connection,
-        by,
-        [audit.Entry("decision.recorded", "decision", record["id"], details, row.model_version)],
-    )
+    entry = audit.Entry("decision.recorded", "decision", record["id"], details, row.model_version)
+    if audit_later is None:
+        audit.append_all(connection, by, [entry])
+    else:
+        audit_later.append((by, entry))
     return record, review_id
+
+
+def decide_all(session: Session, decisions: list[DecisionTaken]) -> list[DecisionRecorded]:
+    """Record several requests' decisions in order in one transaction, their audit entries in
+    one append at the end (no commit)."""
+    entries: list[tuple[Caller, audit.Entry]] = []
+    recorded = [
+        decide(
+            session,
+            d.contact_id,
+            d.body,
+            by=d.by,
+            settings=d.settings,
+            reviews=d.reviews,
+            now=d.now,
+            audit_later=entries,
+        )
+        for d in decisions
+    ]
+    audit.append_each(session, entries)
+    return recorded
+
+
+@dataclass(frozen=True)
+class DecisionTaken:
+    """One request's decision on a contact, with what :func:`decide` needs to record it."""
+
+    contact_id: str
+    body: DecisionIn
+    by: Caller
+    settings: Settings
+    reviews: ReviewQueue
+    now: datetime
 
 
 # For mypy: a mapped class's __table__ is a Table at run time
