@@ -256,8 +256,7 @@ def _check_alive(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     """
     if dbapi_connection.closed or dbapi_connection.broken:
         raise DisconnectionError("the connection is closed")
-    readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
-    if readable:
+    if server_has_spoken(dbapi_connection.pgconn.socket):
         raise DisconnectionError("the server has hung up on this connection")
     idle_since = record.info.get(CHECKED_IN_AT)
     if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
@@ -266,6 +265,16 @@ def _check_alive(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         ping(dbapi_connection)
     except Exception as error:
         raise DisconnectionError("the connection did not answer a ping") from error
+
+
+def server_has_spoken(socket: int) -> bool:
+    """Whether an idle connection's socket has something to read (or is closed), not waiting.
+
+    ``poll``, not ``select``: a busy process may hold sockets numbered above select's limit.
+    """
+    poller = select.poll()
+    poller.register(socket, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def ping(dbapi_connection: Any) -> None:

@@ -207,7 +207,7 @@ def test_the_token_lookup_tries_once_more_on_a_connection_lost_after_its_check(
 ):
     backend_pid(pg_db.lookup_engine)  # a pooled lookup connection, idle
     # The server ends it between the pool's check and the statement: the check sees nothing.
-    monkeypatch.setattr(db_module.select, "select", lambda r, w, x, t: ([], [], []))
+    monkeypatch.setattr(db_module, "server_has_spoken", lambda _socket: False)
     terminate_every_connection(database_url)
     assert token_check(pg_db, "no such token").holder is None  # answered, not raised
 
@@ -223,3 +223,16 @@ def test_disposing_of_the_database_closes_the_lookup_pool_too(pg, database_url, 
     assert db.lookup_engine.pool.checkedin() == 0
     with pytest.raises(DatabaseClosed):
         token_check(db, "no such token")
+
+
+def test_an_idle_socket_is_quiet_until_the_other_end_speaks_or_hangs_up():
+    import socket
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        assert not db_module.server_has_spoken(ours.fileno())
+        theirs.send(b"E")  # e.g. PostgreSQL's "terminating connection" error
+        assert db_module.server_has_spoken(ours.fileno())
+        ours.recv(1)
+        theirs.close()  # end of file
+        assert db_module.server_has_spoken(ours.fileno())
