@@ -250,9 +250,9 @@ def _check_alive(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
 
     Refused (DisconnectionError): one closed or broken; one the server has written to while it
     sat idle (a server that shuts down or restarts, or ends the session, says so and closes the
-    socket, and an idle connection is owed nothing else); one idle longer than
-    :data:`PING_AFTER_IDLE_SECONDS` that does not answer a ping. A connection back from recent
-    use costs no round trip.
+    socket; anything else it may say unasked, such as a changed setting, costs no more than a
+    new connection); one idle longer than :data:`PING_AFTER_IDLE_SECONDS` that does not answer
+    a ping. A connection back from recent use costs no round trip.
     """
     if dbapi_connection.closed or dbapi_connection.broken:
         raise DisconnectionError("the connection is closed")
