@@ -5,14 +5,17 @@ and every write transaction starts with ``BEGIN IMMEDIATE`` so concurrent writer
 of failing with "database is locked". Writers queue on a :class:`WriteLock` (threads on a lock,
 processes on a lock file beside the database), which wakes each as soon as the writer before is
 done; SQLite's own busy handler, which polls with sleeps of up to 100 ms, is left for writers
-that are not triage. PostgreSQL gets a connection pool that checks connections before use.
-Nothing is built at import.
+that are not triage. PostgreSQL gets a connection pool that checks a connection before use
+without a round trip (:func:`_check_alive`), and a second pool of autocommit connections for
+the token lookup that every request makes (one statement, no BEGIN or ROLLBACK). Nothing is
+built at import.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import select
 import sqlite3
 import threading
 import time
@@ -26,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -107,6 +111,11 @@ class Database:
     write: sessionmaker[Session]
     read: sessionmaker[Session]
     read_engine: Engine  # the engine with read-only transactions, for Core queries
+    # For one read statement on every request's path (the token lookup). On PostgreSQL a pool
+    # of its own whose connections are in autocommit mode, set once when each is opened: a lone
+    # statement sees the same under READ COMMITTED either way, and BEGIN and ROLLBACK would be
+    # two round trips more. On SQLite the read-only engine.
+    lookup_engine: Engine
 
     @property
     def is_sqlite(self) -> bool:
@@ -126,8 +135,12 @@ class Database:
         # SQLAlchemy's dispose() leaves a fresh, empty pool behind: a late caller would quietly
         # open a connection there that nobody closes (on PostgreSQL it was garbage-collected
         # still open, long after the test that leaked it). Refuse to connect at all instead.
-        event.listen(self.engine, "do_connect", _refuse_connecting)
-        self.engine.dispose()
+        engines = [self.engine]
+        if self.lookup_engine.pool is not self.engine.pool:  # PostgreSQL's own lookup pool
+            engines.append(self.lookup_engine)
+        for engine in engines:
+            event.listen(engine, "do_connect", _refuse_connecting)
+            engine.dispose()
 
 
 class DatabaseClosed(RuntimeError):
@@ -147,11 +160,23 @@ def open_database(settings: Settings, *, background_checkpoints: bool = False) -
     """
     engine = create_engine_for(settings, background_checkpoints=background_checkpoints)
     read_engine = engine.execution_options(**{READ_ONLY: True})
+    lookup_engine = read_engine
+    if engine.dialect.name != "sqlite":
+        # Each lookup holds its connection for one round trip: half the pool suffices, and
+        # with no overflow none is opened and closed again under a burst (each costs the
+        # server a process); a burst's lookups wait a moment for one instead.
+        lookup_engine = create_engine_for(
+            settings,
+            isolation_level="AUTOCOMMIT",
+            pool_size=lookup_pool_size(settings),
+            max_overflow=0,
+        )
     return Database(
         engine=engine,
         write=sessionmaker(engine, expire_on_commit=False),
         read=sessionmaker(read_engine, expire_on_commit=False),
         read_engine=read_engine,
+        lookup_engine=lookup_engine,
     )
 
 
@@ -159,8 +184,22 @@ def open_database(settings: Settings, *, background_checkpoints: bool = False) -
 AUDIT_KEY_OPTION = "triage_audit_key"
 
 
-def create_engine_for(settings: Settings, *, background_checkpoints: bool = False) -> Engine:
-    """An engine for ``settings.database_uri``: SQLite tuned for concurrency, or a pool.
+def lookup_pool_size(settings: Settings) -> int:
+    """How many connections a process keeps for token lookups (PostgreSQL)."""
+    return max(1, settings.db_pool_size // 2)
+
+
+def create_engine_for(
+    settings: Settings,
+    *,
+    background_checkpoints: bool = False,
+    isolation_level: str | None = None,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+) -> Engine:
+    """An engine for ``settings.database_uri``: SQLite tuned for concurrency, or a pool of
+    ``pool_size`` connections (default ``settings.db_pool_size``) and ``max_overflow`` more at
+    need (default as many), opened with ``isolation_level`` when given (``"AUTOCOMMIT"``).
 
     Every connection carries the audit chain's key as the execution option
     :data:`AUDIT_KEY_OPTION`, so whoever appends to the chain in any transaction keys its HMAC
@@ -172,14 +211,81 @@ def create_engine_for(settings: Settings, *, background_checkpoints: bool = Fals
     url = make_url(settings.database_uri)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, settings, background_checkpoints, key)
-    return create_engine(
+    options: dict[str, Any] = {}
+    if isolation_level is not None:
+        options["isolation_level"] = isolation_level
+    psycopg = url.get_driver_name() == "psycopg"
+    size = settings.db_pool_size if pool_size is None else pool_size
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        # psycopg: checked by _check_alive instead (pool_pre_ping's round trip on every
+        # checkout was two of a scored contact's thirteen); another driver: pinged.
+        pool_pre_ping=not psycopg,
+        pool_size=size,
+        max_overflow=size if max_overflow is None else max_overflow,
         hide_parameters=True,  # values may be narrative or notes: never in error messages
         execution_options=key,
+        **options,
     )
+    if psycopg:
+        event.listen(engine, "checkout", _check_alive)
+        event.listen(engine, "checkin", _note_checkin)
+    return engine
+
+
+# A pooled connection idle longer than this is pinged (one round trip) before use: a firewall
+# or a proxy may have dropped it without a word.
+PING_AFTER_IDLE_SECONDS = 10.0
+# In a pooled connection's info: when it last went back to the pool (time.monotonic()).
+CHECKED_IN_AT = "triage_checked_in_at"
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info[CHECKED_IN_AT] = time.monotonic()
+
+
+def _check_alive(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Refuse a pooled PostgreSQL connection that will not work: the pool then opens another.
+
+    Refused (DisconnectionError): one closed or broken; one the server has written to while it
+    sat idle (a server that shuts down or restarts, or ends the session, says so and closes the
+    socket; anything else it may say unasked, such as a changed setting, costs no more than a
+    new connection); one idle longer than :data:`PING_AFTER_IDLE_SECONDS` that does not answer
+    a ping. A connection back from recent use costs no round trip.
+    """
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the connection is closed")
+    if server_has_spoken(dbapi_connection.pgconn.socket):
+        raise DisconnectionError("the server has hung up on this connection")
+    idle_since = record.info.get(CHECKED_IN_AT)
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        ping(dbapi_connection)
+    except Exception as error:
+        raise DisconnectionError("the connection did not answer a ping") from error
+
+
+def server_has_spoken(socket: int) -> bool:
+    """Whether an idle connection's socket has something to read (or is closed), not waiting.
+
+    ``poll``, not ``select``: a busy process may hold sockets numbered above select's limit.
+    """
+    poller = select.poll()
+    poller.register(socket, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def ping(dbapi_connection: Any) -> None:
+    """An empty statement outside any transaction (psycopg), as pool_pre_ping would send."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        dbapi_connection.execute(";")
+    finally:
+        if not dbapi_connection.closed:
+            dbapi_connection.autocommit = autocommit
 
 
 def _enable_wal(cursor: Any, timeout: float) -> None:

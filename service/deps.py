@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -153,8 +154,19 @@ def client_address(request: Request) -> str:
 
 
 def token_check(db: Database, token: str) -> TokenCheck:
-    """Whose ``token`` is, if active and unexpired, or why not."""
-    with db.read_engine.connect() as connection:
+    """Whose ``token`` is, if active and unexpired, or why not.
+
+    One statement on the lookup engine (on PostgreSQL outside any transaction: one round
+    trip). Should the connection turn out dead (the server restarted since its last use), the
+    read is made once more on a fresh connection: it writes nothing, so repeating it is safe.
+    """
+    try:
+        with db.lookup_engine.connect() as connection:
+            return check_token(connection, token)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    with db.lookup_engine.connect() as connection:
         return check_token(connection, token)
 
 

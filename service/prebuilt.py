@@ -205,6 +205,18 @@ class _DriverCursor:
         dialect = self.connection.dialect
         dbapi = dialect.loaded_dbapi
         if error is not None and isinstance(error, dbapi.Error):
+            # As SQLAlchemy's own path: a lost connection is invalidated (never pooled again)
+            # and the error says so, so a caller may try again on a fresh one.
+            driver = self.connection.connection.driver_connection
+            lost = dialect.is_disconnect(error, driver, self.cursor)
+            if lost:
+                self.connection.invalidate(error)
             raise DBAPIError.instance(
-                self.sql, None, error, dbapi.Error, hide_parameters=True, dialect=dialect
+                self.sql,
+                None,
+                error,
+                dbapi.Error,
+                hide_parameters=True,
+                dialect=dialect,
+                connection_invalidated=lost,
             ) from error
