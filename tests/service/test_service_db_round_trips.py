@@ -99,11 +99,17 @@ def traced(*engines: Engine) -> Iterator[Wire]:
             wire.kept = wire.text
 
 
+@pytest.fixture(params=["postgresql"])
+def backend(request) -> str:
+    """PostgreSQL only (these are its round trips): the conftest's backend without SQLite."""
+    request.getfixturevalue("postgres_admin_url")  # started (or skipped) only when needed
+    return request.param
+
+
 @pytest.fixture
 def pg(backend):
-    """Skip the SQLite run: these are PostgreSQL's costs."""
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL's round trips")
+    """The PostgreSQL run (the module's ``backend`` has no other)."""
+    assert backend == "postgresql"
 
 
 def test_an_authenticated_request_looks_its_token_up_in_one_round_trip(pg, app, client, auth):
