@@ -160,7 +160,7 @@ def open_database(settings: Settings, *, background_checkpoints: bool = False) -
     """
     engine = create_engine_for(settings, background_checkpoints=background_checkpoints)
     read_engine = engine.execution_options(**{READ_ONLY: True})
-    lookup_engine = read_engine
+    lookup_engine: Engine = read_engine
     if engine.dialect.name != "sqlite":
         # Each lookup holds its connection for one round trip: half the pool suffices, and
         # with no overflow none is opened and closed again under a burst (each costs the

@@ -30,19 +30,8 @@ def decision_group(settings: Settings) -> Group[DecisionRequest, DecisionRecorde
 
 async def decide_alone(request: DecisionRequest) -> DecisionRecorded:
     """One decision recorded in its own transaction."""
-    t, db = request.taken, request.db
-    return await blocking.run(
-        db,
-        in_session,
-        db,
-        service.decide,
-        t.contact_id,
-        t.body,
-        by=t.by,
-        settings=t.settings,
-        reviews=t.reviews,
-        now=t.now,
-    )
+    db = request.db
+    return await blocking.run(db, in_session, db, service.decide_taken, request.taken)
 
 
 async def decide_together(requests: list[DecisionRequest]) -> list[DecisionRecorded]:

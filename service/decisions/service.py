@@ -190,21 +190,28 @@ def decide_all(session: Session, decisions: list[DecisionTaken]) -> list[Decisio
     """Record several requests' decisions in order in one transaction, their audit entries in
     one append at the end (no commit)."""
     entries: list[tuple[Caller, audit.Entry]] = []
-    recorded = [
-        decide(
-            session,
-            d.contact_id,
-            d.body,
-            by=d.by,
-            settings=d.settings,
-            reviews=d.reviews,
-            now=d.now,
-            audit_later=entries,
-        )
-        for d in decisions
-    ]
+    recorded = [decide_taken(session, d, audit_later=entries) for d in decisions]
     audit.append_each(session, entries)
     return recorded
+
+
+def decide_taken(
+    session: Session,
+    d: DecisionTaken,
+    *,
+    audit_later: list[tuple[Caller, audit.Entry]] | None = None,
+) -> DecisionRecorded:
+    """:func:`decide` for one request's decision as taken (no commit)."""
+    return decide(
+        session,
+        d.contact_id,
+        d.body,
+        by=d.by,
+        settings=d.settings,
+        reviews=d.reviews,
+        now=d.now,
+        audit_later=audit_later,
+    )
 
 
 @dataclass(frozen=True)
