@@ -129,7 +129,8 @@ def limits(
     rare_cell_rows: int,
     interval_available: bool,
 ) -> list[dict[str, Any]]:
-    """The limits of one contact's estimate, each ``{"code", "text"}`` (and ``n`` for counts).
+    """The limits of one contact's estimate, each ``{"code", "text", "n"}`` (``n`` None but for
+    counts): the API's own shape, so an assessment is stored and answered as built.
 
     Parameters
     ----------
@@ -148,33 +149,36 @@ def limits(
     interval_available
         Whether the estimate carries an interval.
     """
-    out: list[dict[str, Any]] = [{"code": "narrative_not_input", "text": NARRATIVE}]
+    out = [_limit("narrative_not_input", NARRATIVE)]
     out += [
-        {"code": f"defaulted:{name}", "text": text}
-        for name, text in DEFAULTABLE.items()
-        if name in defaulted
+        _limit(f"defaulted:{name}", text) for name, text in DEFAULTABLE.items() if name in defaulted
     ]
     if values.get("referral_source") == ReferralSource.UNKNOWN.value:
-        out.append({"code": "unknown:referral_source", "text": UNKNOWN_SOURCE})
+        out.append(_limit("unknown:referral_source", UNKNOWN_SOURCE))
     if concerns == 0:
-        out.append({"code": "unknown:concerns", "text": NO_CONCERNS})
-    out.append({"code": "never_has", "text": NEVER_HAS})
+        out.append(_limit("unknown:concerns", NO_CONCERNS))
+    out.append(_limit("never_has", NEVER_HAS))
     if facts is None:
-        out.append({"code": "rare_cell_unknown", "text": CELL_UNKNOWN})
+        out.append(_limit("rare_cell_unknown", CELL_UNKNOWN))
     else:
         n = facts.cells.get(cell, 0)
         if n < rare_cell_rows:
-            out.append({"code": "rare_cell", "text": rare_text(cell, n, facts), "n": n})
+            out.append(_limit("rare_cell", rare_text(cell, n, facts), n))
     out.append(
-        {"code": "training_period", "text": period_text(facts)}
+        _limit("training_period", period_text(facts))
         if facts is not None
-        else {"code": "training_period_unknown", "text": PERIOD_UNKNOWN}
+        else _limit("training_period_unknown", PERIOD_UNKNOWN)
     )
     if not interval_available:
         from models.interval import UNAVAILABLE
 
-        out.append({"code": "interval_unavailable", "text": UNAVAILABLE})
+        out.append(_limit("interval_unavailable", UNAVAILABLE))
     return out
+
+
+def _limit(code: str, text: str, n: int | None = None) -> dict[str, Any]:
+    """One limit in the API's shape: ``n`` is the count behind it, None where none is."""
+    return {"code": code, "text": text, "n": n}
 
 
 def rare_text(cell: str, n: int, facts: TrainingFacts) -> str:

@@ -165,7 +165,7 @@ def assess_contacts(
         narrative=narrative,
     )
     model = {"name": loaded.name, "version": loaded.version, "run_id": loaded.run_id}
-    # In the API's own shape (a UTC time as "...Z", every limit with its "n"), so the JSON
+    # In the API's own shape (a UTC time as "...Z"; limits are built in it), so the JSON
     # stored is the answer as the response model would write it, and is sent as it is.
     assessed_at = utcnow().isoformat().replace("+00:00", "Z")
     return [
@@ -173,7 +173,6 @@ def assess_contacts(
             "contact_id": i.contact_id,
             "model": model,
             **r,
-            "limits": [{**limit, "n": limit.get("n")} for limit in r["limits"]],
             "assessed_at": assessed_at,
             "warnings": i.warnings,
         }

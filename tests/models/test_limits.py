@@ -176,3 +176,15 @@ def test_records_and_frames_get_the_same_limits(model, contacts):
         model, contract_records(rows), surface_threshold=0.5, rare_cell_rows=50
     )
     assert [a["limits"] for a in by_frame] == [a["limits"] for a in by_records]
+
+
+def test_every_limit_is_in_the_api_shape_with_n_only_behind_a_count(linear_model):
+    # The service stores and answers limits as built, so each carries code, text and n.
+    model = with_facts(linear_model, {CELL: 12})
+    record = {**RECORD, "referral_source": "10", "concerns": []}
+    for facts_model in (model, linear_model):
+        for body in (RECORD, record):
+            [a] = assess_records(facts_model, [body], surface_threshold=0.5, rare_cell_rows=50)
+            for item in a["limits"]:
+                assert set(item) == {"code", "text", "n"}
+                assert (item["n"] is not None) == (item["code"] == "rare_cell")
