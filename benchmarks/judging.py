@@ -61,6 +61,10 @@ def measured_values(results: dict[str, Any]) -> dict[str, tuple[float | None, in
             return None, 0
         return paced[name]["latency_ms"]["p99"], failures(paced[name])
 
+    plan = results.get("plan", {})
+    one_sqlite_worker = plan.get("workers") == 1 and str(plan.get("database_url")).startswith(
+        "SQLite"
+    )
     batch = inproc.get("batch", {}).get("per_second")
     fairness = data.get("fairness", {}).get("audit_seconds")
     reports = results.get("reports", {})
@@ -69,6 +73,9 @@ def measured_values(results: dict[str, Any]) -> dict[str, tuple[float | None, in
         "batch_per_second": (batch, 0),
         "score_vs_health": vs_health("score"),
         "decision_vs_health": vs_health("decision"),
+        "score_vs_health_one_sqlite_worker": (
+            vs_health("score") if one_sqlite_worker else (None, 0)
+        ),
         "paced_score_p99": p99("score"),
         "paced_decision_p99": p99("decision"),
         "fairness_seconds": (fairness, 0),

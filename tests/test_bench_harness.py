@@ -373,3 +373,20 @@ def test_failed_requests_on_the_second_database_fail_its_steady_rate_target():
     side_by_side = text.split("## SQLite beside PostgreSQL")[1]
     [row] = [line for line in side_by_side.splitlines() if line.startswith("| score at 200")]
     assert row.endswith("| PostgreSQL p99 < 50 ms | **fail** |")
+
+
+def test_issue_12s_ratio_is_judged_only_for_one_worker_on_sqlite():
+    http = {"health": http_run(1000), "score": http_run(300)}
+
+    def verdict(workers, database):
+        plan = {"workers": workers, "database_url": database}
+        judged = bench.judge({"plan": plan, "http": http})
+        [found] = [t for t in judged if t["key"] == "score_vs_health_one_sqlite_worker"]
+        return found["measured"], found["verdict"]
+
+    sqlite = "SQLite (default, under the bench home)"
+    assert verdict(1, sqlite) == (0.3, "pass")
+    assert verdict(2, sqlite) == (None, "not measured")
+    assert verdict(1, "postgresql+psycopg://postgres:***@127.0.0.1/x") == (None, "not measured")
+    http["score"] = http_run(200)
+    assert verdict(1, sqlite) == (0.2, "fail")
