@@ -14,12 +14,14 @@ they caught before.
 
 from __future__ import annotations
 
+import json as json_module
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Connection
+from sqlalchemy import JSON, Connection, Insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
@@ -40,6 +42,13 @@ class _Plan:
     results: tuple[Callable[[Any], Any] | None, ...] = ()
     # The parameters of JSON columns (their processing is the costly one: serialising)
     json: frozenset[str] = frozenset()
+    # PostgreSQL: the INSERT of any number of rows, each column's values as one array
+    # (unnest), and the parameter names in the order of those arrays
+    columns: str | None = None
+    order: tuple[str, ...] = ()
+    # Each JSON value stored as its text, wrapped for the driver (psycopg's Json, which would
+    # otherwise serialise the value again at each use); None where the processor gives text
+    wrap_json: Callable[[str], Any] | None = None
 
     def parameters(
         self, values: Mapping[str, Any], encoded: dict[int, Any] | None = None
@@ -52,16 +61,36 @@ class _Plan:
                 converted.append((n, self.fixed[n]))
             elif p is None:
                 converted.append((n, values[n]))
-            elif encoded is not None and n in self.json:
-                value = values[n]
-                if id(value) not in encoded:
-                    encoded[id(value)] = p(value)
-                converted.append((n, encoded[id(value)]))
+            elif n in self.json and (encoded is not None or self.wrap_json is not None):
+                converted.append((n, self._json(values[n], p, encoded)))
             else:
                 converted.append((n, p(values[n])))
         if self.positional:
             return tuple(v for _, v in converted)
         return dict(converted)
+
+    def _json(
+        self, value: Any, processor: Callable[[Any], Any], encoded: dict[int, Any] | None
+    ) -> Any:
+        if encoded is not None and id(value) in encoded:
+            return encoded[id(value)]
+        if self.wrap_json is None:
+            processed = processor(value)
+        elif value is None:
+            processed = processor(value)  # SQL NULL or JSON null, as the column's type says
+        else:
+            processed = self.wrap_json(json_module.dumps(value))
+        if encoded is not None:
+            encoded[id(value)] = processed
+        return processed
+
+    def many(self, rows: list[dict[str, Any]]) -> tuple[str, dict[str, list[Any]]] | None:
+        """One INSERT of every row (its SQL and its parameters, one array per column), or None
+        if this plan has none: one statement for the server to run instead of one per row, and
+        the same statement whatever the number of rows (prepared once on each connection)."""
+        if self.columns is None:
+            return None
+        return self.columns, {n: [row[n] for row in rows] for n in self.order}
 
     def row(self, values: Sequence[Any]) -> tuple[Any, ...]:
         """A row as the driver gave it, each value read as its column's type reads it."""
@@ -95,9 +124,12 @@ class Prebuilt:
             connection.execute(self.statement, list(rows))
             return
         parameters = [plan.parameters(row, encoded) for row in rows]
+        many = plan.many(parameters) if len(parameters) > 1 else None  # type: ignore[arg-type]
         with _DriverCursor(connection, plan.sql) as cursor:
             if len(parameters) == 1:
                 cursor.execute(plan.sql, parameters[0])
+            elif many is not None:
+                cursor.execute(*many)
             else:
                 cursor.executemany(plan.sql, parameters)
 
@@ -160,7 +192,59 @@ def compile_plan(statement: Executable, dialect: Dialect, keys: tuple[str, ...])
         for column in getattr(compiled, "_result_columns", ())
     )
     json = frozenset(n for n in names if isinstance(compiled.binds[n].type, JSON))
-    return _Plan(compiled.string, binds, bool(compiled.positional), fixed, results, json)
+    sql, positional = compiled.string, bool(compiled.positional)
+    columns, order = _by_columns(statement, dialect)
+    if set(order) != set(keys):
+        columns, order = None, ()  # not every column given: row by row
+    wrap = _json_wrapper(dialect)
+    return _Plan(sql, binds, positional, fixed, results, json, columns, order, wrap)
+
+
+_LENGTH = re.compile(r"\(\d+(, *\d+)?\)")
+
+
+def _by_columns(statement: Executable, dialect: Dialect) -> tuple[str | None, tuple[str, ...]]:
+    """A PostgreSQL INSERT of every column of a table as ``INSERT ... SELECT * FROM
+    unnest(%(a)b::type[], ...)`` with the column names in order; (None, ()) elsewhere (SQLite:
+    its executemany is in-process) or for any other statement.
+
+    The arrays go in binary (``%b``): in text, psycopg escapes every element with a regular
+    expression, which cost more than the statements saved (profiled)."""
+    if dialect.name != "postgresql" or not isinstance(statement, Insert):
+        return None, ()
+    if statement._values or statement._multi_values or statement._post_values_clause:
+        return None, ()
+    columns = list(statement.table.columns)
+    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
+    # Arrays of the types without a length (a cast to VARCHAR(64) would cut a longer value
+    # short; the column's own type then refuses it, as a one-row INSERT would)
+    types = [_LENGTH.sub("", c.type.compile(dialect=dialect)) for c in columns]
+    arrays = ", ".join(f"%({c.key})b::{t}[]" for c, t in zip(columns, types, strict=True))
+    table = dialect.identifier_preparer.format_table(statement.table)
+    sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"
+    return sql, tuple(c.key for c in columns)
+
+
+def _json_wrapper(dialect: Dialect) -> Callable[[str], Any] | None:
+    """How a JSON value's text goes to the driver as JSON, where the column type's own
+    processor leaves serialising to the driver (psycopg: at each use); None elsewhere."""
+    wrapper = getattr(dialect, "_psycopg_Json", None)
+    if wrapper is None or getattr(dialect, "_json_serializer", None) is not None:
+        return None
+    return lambda text: wrapper(text, dumps=_as_is)
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+def json_text(encoded: dict[int, Any], value: Any) -> str | None:
+    """The JSON text ``value`` was stored as through ``encoded`` (see Prebuilt.execute), if any."""
+    stored = encoded.get(id(value))
+    if isinstance(stored, str):
+        return stored
+    text = getattr(stored, "obj", None)  # psycopg's Json wrapping the text
+    return text if isinstance(text, str) else None
 
 
 @contextmanager

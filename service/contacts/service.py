@@ -31,7 +31,7 @@ from service.contacts.schemas import ContactIn
 from service.contacts.tables import Contact, ContactRevision, StoredAssessment
 from service.db import Database, utcnow
 from service.errors import Conflict, InvalidField, NotFound
-from service.prebuilt import Prebuilt, pipelined
+from service.prebuilt import Prebuilt, json_text, pipelined
 from service.unit_of_work import in_connection
 
 # A contact already stored (or stored meanwhile by a concurrent request) fails the first attempt;
@@ -258,8 +258,8 @@ def save_new(db: Database, new: list[NewContact]) -> list[str]:
     # A fresh assessment carries its request's warnings already: it is the answer as it is.
     answers = []
     for n in new:
-        text = encoded.get(id(n.assessment))
-        answers.append(text if isinstance(text, str) else json.dumps(n.assessment))
+        text = json_text(encoded, n.assessment)
+        answers.append(text if text is not None else json.dumps(n.assessment))
     return answers
 
 

@@ -7,6 +7,7 @@ missed, whether it came through SQLAlchemy or a prebuilt statement, pool_pre_pin
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -19,6 +20,10 @@ from sqlalchemy import Engine, create_engine, event, text
 
 from config.settings import Settings
 from service import db as db_module
+from service.auth.schemas import Caller, Role
+from service.contacts.canonical import canonicalise
+from service.contacts.schemas import ContactIn
+from service.contacts.service import NewContact, assess_contacts, save_new
 from service.db import DatabaseClosed, open_database
 from service.deps import token_check
 from service.migrate import upgrade_engine
@@ -64,6 +69,11 @@ class Wire:
 
     def round_trips(self) -> int:
         return self.text.count("\tReadyForQuery")
+
+    def executions(self) -> int:
+        """Statements run: simple queries and extended protocol's Execute messages (a statement
+        parsed once and run for each of several rows counts once per row)."""
+        return len(re.findall(r"^F\t\d+\t(?:Query|Execute)\t", self.text, re.MULTILINE))
 
     def queries(self) -> list[str]:
         """The statements sent, simple (``Query "SQL"``) and extended (``Parse "name" "SQL"``)."""
@@ -141,6 +151,42 @@ def test_a_scored_contact_sends_no_ping_and_its_lookup_no_transaction(
     # now their transaction's.
     assert ";" not in writes.queries(), writes.text
     assert writes.queries()[0] == "BEGIN", writes.text
+
+
+def test_a_group_of_scores_is_one_statement_per_table_in_three_round_trips(
+    pg, app, client, auth, contact
+):
+    """Storing a group of new contacts sends the same eight statements whatever its size (one
+    INSERT per table, the rows as arrays), in three round trips: the inserts with the audit
+    head's read (pipelined), the audit entries with the head's move, then COMMIT."""
+    client.get("/v1/me", headers=auth["worker"])  # the app started, its champion loaded
+    db, settings = app.state.db, app.state.settings
+    by = Caller("worker", Role.DUTY_WORKER, "req-1", frozenset({"T1"}))
+    wanted = [
+        "BEGIN",
+        "INSERT INTO contacts",
+        "INSERT INTO assessments",
+        "INSERT INTO contact_revisions",
+        "SELECT audit_head.seq",
+        "INSERT INTO audit_events",
+        "UPDATE audit_head",
+        "COMMIT",
+    ]
+    for size in (2, 7):
+        items = [canonicalise(ContactIn(**contact(f"G{size}-{i}"))) for i in range(size)]
+        assessed = assess_contacts(app.state.champion, items, settings)
+        new = [NewContact(i, a, by) for i, a in zip(items, assessed, strict=True)]
+        with traced(db.engine) as writes:
+            answers = save_new(db, new)
+        sent = [" ".join(q.split()[:3]) for q in writes.queries()]
+        assert len(sent) == len(wanted), sent
+        assert all(s.startswith(w) for s, w in zip(sent, wanted, strict=True)), sent
+        assert writes.executions() == len(wanted), writes.text
+        assert writes.round_trips() == 3, writes.text
+        assert [json.loads(a) for a in answers] == assessed
+    with db.read.begin() as session:
+        stored = session.scalar(text("SELECT count(*) FROM contact_revisions WHERE revision = 1"))
+    assert stored == 9
 
 
 def terminate_every_connection(database_url: str) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from service.audit.tables import AuditHead
 from service.contacts.tables import Contact, StoredAssessment
@@ -175,3 +175,49 @@ def test_an_object_stored_in_two_json_columns_is_encoded_once_and_stored_the_sam
         ).one()
         assert stored[0] == stored[1]
         assert connection.execute(select(ContactRevision.assessment)).scalar() == row["assessment"]
+
+
+def test_several_rows_in_one_insert_read_back_as_sqlalchemys_own(db):
+    """Several rows go as one INSERT on PostgreSQL (arrays); what is stored is the same."""
+    contacts, assessments = Contact.__table__, StoredAssessment.__table__
+    core_ids, pre_ids = ["C-core1", "C-core2", "C-core3"], ["C-pre1", "C-pre2", "C-pre3"]
+    variants = [{}, {"team_id": "T1", "child_age_years": 0}, {"referral_source": "S2"}]
+    with db.engine.begin() as connection:
+        for ids, run in ((core_ids, connection.execute), (pre_ids, None)):
+            rows = [{**contact(i), **v} for i, v in zip(ids, variants, strict=True)]
+            scored = [assessment(i) for i in ids]
+            scored[1]["surface_flagged"], scored[2]["assessment"] = False, {"empty": {}}
+            if run is not None:
+                run(contacts.insert(), rows)
+                run(assessments.insert(), scored)
+            else:
+                Prebuilt(contacts.insert()).execute(connection, rows)
+                Prebuilt(assessments.insert()).execute(connection, scored)
+    with db.engine.connect() as connection:
+        for table in (contacts, assessments):
+            rows = {r.contact_id: r for r in connection.execute(select(table))}
+            for core, pre in zip(core_ids, pre_ids, strict=True):
+                assert without_id(rows[pre]) == without_id(rows[core])
+
+
+def test_a_value_too_long_for_its_column_is_refused_by_both_paths_alike(db):
+    """A cast of the rows' arrays must not cut a value short where the column would refuse it
+    (PostgreSQL); SQLite stores it either way."""
+    too_long = [contact("C-1"), {**contact("C-2"), "referral_source": "S1234"}]
+    outcomes = []
+    for run in ("core", "prebuilt"):
+        try:
+            with db.engine.begin() as connection:
+                if run == "core":
+                    connection.execute(Contact.__table__.insert(), too_long)
+                else:
+                    Prebuilt(Contact.__table__.insert()).execute(connection, too_long)
+                stored = connection.execute(select(Contact.referral_source)).scalars().all()
+                outcomes.append(sorted(stored))
+                raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
+        except DBAPIError as error:
+            outcomes.append(type(error).__name__)
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0] in (["S1", "S1234"], "DataError")
