@@ -52,6 +52,7 @@ def create_app(
     """Build the service; ``champion`` skips loading from the registry (embedding, tests), and
     ``narrative_reader`` loading the configured sentence model."""
     from service.api import v1
+    from service.auth.lookups import TokenLookups
     from service.contacts.grouped import score_group
     from service.decisions.grouped import decision_group
     from service.errors import register_error_handlers
@@ -78,6 +79,8 @@ def create_app(
     )
     app.state.rate_limiter = rate_limiter(settings)
     app.state.signin_throttle = signin_throttle(settings)
+    # The token checks of the requests that arrive together share one statement.
+    app.state.token_lookups = TokenLookups()
     app.state.report_refresher = Refresher()  # report computations off the request path
     app.state.clock = SystemClock()  # the one "now" of every working-day clock
     # Decisions ask the review queue through this (reviews imports decisions, not back).

@@ -11,16 +11,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from data.workdays import Clock
 from models.registry import LoadedModel
 from narrative import Reader
-from service import blocking
+from service.auth.lookups import lookup_tokens
 from service.auth.schemas import Caller, Role
-from service.auth.service import TokenCheck, check_token
+from service.auth.service import TokenCheck
 from service.db import Database
 from service.decisions.service import ReviewQueue
 from service.errors import (
@@ -129,8 +128,7 @@ async def authenticate(
     throttle = request.app.state.signin_throttle
     if throttle is not None and (wait := throttle.retry_after(address, token)) is not None:
         raise TooManyFailedSignIns(throttle.description, wait)
-    db = request.app.state.db
-    check = await blocking.run(db, token_check, db, token)
+    check = await request.app.state.token_lookups.check(request.app.state.db, token)
     if check.expired:
         raise Unauthorized(TOKEN_EXPIRED)
     if check.holder is None:
@@ -154,20 +152,9 @@ def client_address(request: Request) -> str:
 
 
 def token_check(db: Database, token: str) -> TokenCheck:
-    """Whose ``token`` is, if active and unexpired, or why not.
-
-    One statement on the lookup engine (on PostgreSQL outside any transaction: one round
-    trip). Should the connection turn out dead (the server restarted since its last use), the
-    read is made once more on a fresh connection: it writes nothing, so repeating it is safe.
-    """
-    try:
-        with db.lookup_engine.connect() as connection:
-            return check_token(connection, token)
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-    with db.lookup_engine.connect() as connection:
-        return check_token(connection, token)
+    """Whose ``token`` is, if active and unexpired, or why not: a lone lookup, as a group of
+    one (``service.auth.lookups``; a dead connection is replaced once)."""
+    return lookup_tokens(db, [token])[0]
 
 
 CurrentUser = Annotated[Caller, Depends(get_caller)]
