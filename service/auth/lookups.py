@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, or_, select
+from sqlalchemy import BindParameter, Connection, String, bindparam, or_, select
 from sqlalchemy.exc import DBAPIError
 
 from service import blocking
@@ -34,7 +35,7 @@ MAX_DIGESTS = 32
 @cache
 def _holders(n: int) -> Prebuilt:
     """The rows of the tokens of ``n`` digests (parameters ``d0`` to ``d{n-1}``)."""
-    digests = [bindparam(f"d{i}") for i in range(n)]
+    digests: list[BindParameter[str]] = [bindparam(f"d{i}", type_=String) for i in range(n)]
     return Prebuilt(
         select(*HOLDER_COLUMNS)
         .outerjoin(UserTeam, UserTeam.user_name == User.name)
@@ -46,7 +47,7 @@ def check_tokens(connection: Connection, tokens: Sequence[str]) -> list[TokenChe
     """:func:`~service.auth.service.check_token` of each of ``tokens``, in few statements."""
     digests = [hash_token(token) for token in tokens]
     unique = list(dict.fromkeys(digests))
-    rows: list[tuple] = []
+    rows: list[tuple[Any, ...]] = []
     for start in range(0, len(unique), MAX_DIGESTS):
         part = unique[start : start + MAX_DIGESTS]
         rows += _holders(len(part)).all(connection, {f"d{i}": d for i, d in enumerate(part)})
