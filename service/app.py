@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings, get_settings, refuse_insecure
@@ -51,7 +52,8 @@ def create_app(
 ) -> FastAPI:
     """Build the service; ``champion`` skips loading from the registry (embedding, tests), and
     ``narrative_reader`` loading the configured sentence model."""
-    from service.api import v1
+    from service.api import include_v1
+    from service.auth.lookups import TokenLookups
     from service.contacts.grouped import score_group
     from service.decisions.grouped import decision_group
     from service.errors import register_error_handlers
@@ -75,9 +77,14 @@ def create_app(
         version="1",
         description=DESCRIPTION,
         lifespan=_lifespan(settings, champion, long_running, narrative_reader),
+        # No OpenTelemetry: the service keeps its own access log (service.middleware). Left
+        # on, FastAPI asks the global providers whether they are set up on every request.
+        telemetry=NO_TELEMETRY,
     )
     app.state.rate_limiter = rate_limiter(settings)
     app.state.signin_throttle = signin_throttle(settings)
+    # The token checks of the requests that arrive together share one statement.
+    app.state.token_lookups = TokenLookups()
     app.state.report_refresher = Refresher()  # report computations off the request path
     app.state.clock = SystemClock()  # the one "now" of every working-day clock
     # Decisions ask the review queue through this (reviews imports decisions, not back).
@@ -87,7 +94,7 @@ def create_app(
     app.state.decision_group = decision_group(settings)
     app.include_router(health_router)
     limited = app.state.rate_limiter is not None or app.state.signin_throttle is not None
-    app.include_router(v1, responses=rate_limited_response() if limited else None)
+    include_v1(app, rate_limited_response() if limited else None)
     install_ui(app, settings)  # refuses a missing TRIAGE_SECRET_KEY in production
     refuse_insecure(settings)  # and any other default secret outside development
     register_error_handlers(app)
@@ -109,6 +116,9 @@ def create_app(
         sign_out_origin=provider_origin(settings),
     )
     return app
+
+
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def rate_limited_response() -> dict[int | str, dict[str, Any]]:

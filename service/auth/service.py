@@ -14,6 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, or_, select
 from sqlalchemy.orm import Session
@@ -157,7 +158,14 @@ class TokenCheck:
 def check_token(connection: Connection, token: str) -> TokenCheck:
     """Whose token this is (name and role) if active and unexpired, else why not."""
     digest = hash_token(token)
-    rows = _HOLDER.all(connection, {"digest": digest})
+    return judge_token(_HOLDER.all(connection, {"digest": digest}), digest)
+
+
+def judge_token(rows: list[tuple[Any, ...]], digest: str) -> TokenCheck:
+    """What the token of SHA-256 ``digest`` is, from the rows of :data:`_HOLDER`'s columns
+    whose current or previous hash is ``digest`` (one per team of the holder).
+
+    Pure: :func:`check_token` and a group of lookups (``service.auth.lookups``) judge alike."""
     if not rows:
         return TokenCheck()
     name, role, token_hash, revoked_at, expires_at, previous_hash, previous_expires_at, _ = rows[0]
@@ -184,19 +192,22 @@ def token_holder(connection: Connection, token: str) -> tuple[str, str] | None:
     return check_token(connection, token).holder
 
 
+# What a token's rows hold: the holder, their hashes and expiries, and one of their teams.
+HOLDER_COLUMNS = (
+    User.name,
+    User.role,
+    User.token_hash,
+    User.revoked_at,
+    User.expires_at,
+    User.previous_token_hash,
+    User.previous_expires_at,
+    UserTeam.team_id,
+)
+
 # The holder and their teams (one row per team) in one statement, run on the driver
 # (service.prebuilt): every authenticated request runs it.
 _HOLDER = Prebuilt(
-    select(
-        User.name,
-        User.role,
-        User.token_hash,
-        User.revoked_at,
-        User.expires_at,
-        User.previous_token_hash,
-        User.previous_expires_at,
-        UserTeam.team_id,
-    )
+    select(*HOLDER_COLUMNS)
     .outerjoin(UserTeam, UserTeam.user_name == User.name)
     .where(
         or_(
