@@ -7,6 +7,7 @@ missed, whether it came through SQLAlchemy or a prebuilt statement, pool_pre_pin
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import tempfile
@@ -69,7 +70,7 @@ class Wire:
         """Round trips as the client waits for them: each turn from sending to receiving. In
         a pipeline a statement's rows are waited for without a ReadyForQuery."""
         senders = [line[0] for line in self.text.splitlines() if line[:2] in ("F\t", "B\t")]
-        return sum(1 for a, b in zip(senders, senders[1:]) if (a, b) == ("F", "B"))
+        return sum(1 for a, b in itertools.pairwise(senders) if (a, b) == ("F", "B"))
 
     def queries(self) -> list[str]:
         """The statements sent, simple (``Query "SQL"``) and extended (``Parse "name" "SQL"``)."""
