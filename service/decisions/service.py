@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Protocol
@@ -155,9 +156,19 @@ def record_decision(
     # On PostgreSQL: BEGIN with the read in one round trip, the decision's INSERT with the audit
     # head's read (and lock) in one, the entry with the head's move in one, then COMMIT; the
     # head stays locked for the last two only. A plain block on SQLite.
-    with pipelined(connection):
+    with ExitStack() as pipeline:
+        pipeline.enter_context(pipelined(connection))
         return _record(
-            connection, contact_id, body, by, settings, now, source, open_review, audit_later
+            connection,
+            contact_id,
+            body,
+            by,
+            settings,
+            now,
+            source,
+            open_review,
+            audit_later,
+            pipeline,
         )
 
 
@@ -171,6 +182,7 @@ def _record(
     source: Source,
     open_review: OpenReview | None,
     audit_later: list[tuple[Caller, audit.Entry]] | None,
+    pipeline: ExitStack,
 ) -> tuple[dict[str, Any], str | None]:
     row = decision_facts(connection, contact_id)
     require_team(by, row.team_id, f"No contact {contact_id}.")
@@ -196,6 +208,9 @@ def _record(
     _INSERT_DECISION.execute(connection, [record])
     review_id = None
     if flags and open_review is not None:
+        # The review's statements read their rows through SQLAlchemy, which sees none inside
+        # a pipeline: it ends here (its sync sends the INSERT) and the rest runs plainly.
+        pipeline.close()
         review_id = open_review(
             connection, record, team_id=row.team_id, child_age_years=row.child_age_years
         )
