@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from config.settings import Settings
 from data.workdays import london_date
@@ -24,12 +26,14 @@ from service.audit import service as audit
 from service.audit.chain import fingerprint
 from service.auth.schemas import Caller
 from service.auth.teams import require_team
-from service.contacts.service import assessment_facts, get_contact
+from service.contacts.service import get_contact
+from service.contacts.tables import Contact, StoredAssessment
 from service.decisions.flags import AssessmentFacts, Flag, FlagThresholds, decide_flags
 from service.decisions.schemas import DecisionIn, DecisionOut, DecisionRecorded, FlagOut
 from service.decisions.tables import DecisionRecord
-from service.decisions.timing import check_timing, decision_due
-from service.prebuilt import Prebuilt
+from service.decisions.timing import check_timing, due_from
+from service.errors import NotFound
+from service.prebuilt import Prebuilt, pipelined
 
 Source = Literal["worker", "review_overturn"]
 
@@ -149,7 +153,38 @@ def record_decision(
     statements on the session's connection, not ORM objects: this runs on every decision.
     """
     connection = session.connection()
-    row = assessment_facts(connection, contact_id)
+    # On PostgreSQL: BEGIN with the read in one round trip, the decision's INSERT with the audit
+    # head's read (and lock) in one, the entry with the head's move in one, then COMMIT; the
+    # head stays locked for the last two only. A plain block on SQLite.
+    with ExitStack() as pipeline:
+        pipeline.enter_context(pipelined(connection))
+        return _record(
+            connection,
+            contact_id,
+            body,
+            by,
+            settings,
+            now,
+            source,
+            open_review,
+            audit_later,
+            pipeline,
+        )
+
+
+def _record(
+    connection: Connection,
+    contact_id: str,
+    body: DecisionIn,
+    by: Caller,
+    settings: Settings,
+    now: datetime,
+    source: Source,
+    open_review: OpenReview | None,
+    audit_later: list[tuple[Caller, audit.Entry]] | None,
+    pipeline: ExitStack,
+) -> tuple[dict[str, Any], str | None]:
+    row = decision_facts(connection, contact_id)
     require_team(by, row.team_id, f"No contact {contact_id}.")
     facts = AssessmentFacts(
         bands=row.bands,
@@ -158,7 +193,7 @@ def record_decision(
         surface_flagged=row.surface_flagged,
         narrative_concern=top_uncoded_concern(row.assessment),
     )
-    due = decision_due(connection, contact_id, settings)
+    due = due_from(row.held_until, row.received_at, settings)
     late_reasons = check_timing(
         due_on=due,
         today=london_date(now),
@@ -173,6 +208,9 @@ def record_decision(
     _INSERT_DECISION.execute(connection, [record])
     review_id = None
     if flags and open_review is not None:
+        # The review's statements read their rows through SQLAlchemy, which sees none inside
+        # a pipeline: it ends here (its sync sends the INSERT) and the rest runs plainly.
+        pipeline.close()
         review_id = open_review(
             connection, record, team_id=row.team_id, child_age_years=row.child_age_years
         )
@@ -184,6 +222,64 @@ def record_decision(
     else:
         audit_later.append((by, entry))
     return record, review_id
+
+
+@dataclass(frozen=True)
+class DecisionFacts:
+    """What recording a decision on a stored contact reads: the contact's team, the child's
+    age and when it was received, its assessment's bands, surface share, model version and
+    stored JSON (for the narrative check), and the current decision's ``review_by``."""
+
+    team_id: str | None
+    child_age_years: int
+    bands: Any
+    substantive_band: Any
+    surface_share: Any
+    surface_flagged: Any
+    model_version: str | None
+    assessment: Any
+    received_at: datetime
+    held_until: date | None
+
+
+def decision_facts(connection: Connection, contact_id: str) -> DecisionFacts:
+    """:class:`DecisionFacts` of a stored contact in one statement; NotFound if none."""
+    row = _FACTS.first(connection, {"contact_id": contact_id})
+    if row is None:
+        raise NotFound(f"No contact {contact_id}.")
+    return DecisionFacts(*row)
+
+
+# The current decision (the latest) and its review_by: NULL if none or not held open.
+_HELD_UNTIL = (
+    select(DecisionRecord.review_by)
+    .where(DecisionRecord.contact_id == Contact.contact_id)
+    .order_by(DecisionRecord.seq.desc())
+    .limit(1)
+    .correlate(Contact)
+    .scalar_subquery()
+)
+# Run on the driver (service.prebuilt): this runs on every decision, and inside a pipeline
+# (SQLAlchemy's own result would see no rows there before the pipeline syncs; the driver's
+# fetch syncs it).
+_FACTS = Prebuilt(
+    select(
+        Contact.team_id,
+        Contact.child_age_years,
+        StoredAssessment.bands,
+        StoredAssessment.substantive_band,
+        # Both drivers give a float as it is; PostgreSQL's Float result processor would need
+        # the type the driver reports, which a prebuilt statement does not have.
+        type_coerce(StoredAssessment.surface_share, NullType()),
+        StoredAssessment.surface_flagged,
+        StoredAssessment.model_version,
+        StoredAssessment.assessment,
+        Contact.received_at,
+        _HELD_UNTIL,
+    )
+    .join(StoredAssessment, StoredAssessment.contact_id == Contact.contact_id)
+    .where(Contact.contact_id == bindparam("contact_id"))
+)
 
 
 def decide_all(session: Session, decisions: list[DecisionTaken]) -> list[DecisionRecorded]:
@@ -227,7 +323,9 @@ class DecisionTaken:
 
 
 # For mypy: a mapped class's __table__ is a Table at run time
-_INSERT_DECISION = Prebuilt(DecisionRecord.__table__.insert())  # type: ignore[attr-defined]
+# inline(): no RETURNING of the new seq (nothing reads it), so it runs on the driver and
+# pipelines with the statements after it.
+_INSERT_DECISION = Prebuilt(DecisionRecord.__table__.insert().inline())  # type: ignore[attr-defined]
 
 
 def new_record(

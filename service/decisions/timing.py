@@ -6,7 +6,7 @@ on the current decision's ``review_by`` when the contact was held open (docs/tim
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Connection, select
 
@@ -31,6 +31,14 @@ def decision_due(connection: Connection, contact_id: str, settings: Settings) ->
     received = connection.execute(
         select(Contact.received_at).where(Contact.contact_id == contact_id)
     ).scalar_one()
+    return due_from(None, received, settings)
+
+
+def due_from(held: date | None, received: datetime, settings: Settings) -> date:
+    """The day the next decision is due: the current decision's ``review_by`` (``held``) if
+    it has one, else so many working days after the contact was ``received``."""
+    if held is not None:
+        return held
     return decision_due_on(received, working_days=settings.decision_due_working_days)
 
 

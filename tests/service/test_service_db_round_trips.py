@@ -7,6 +7,7 @@ missed, whether it came through SQLAlchemy or a prebuilt statement, pool_pre_pin
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -74,6 +75,12 @@ class Wire:
         """Statements run: simple queries and extended protocol's Execute messages (a statement
         parsed once and run for each of several rows counts once per row)."""
         return len(re.findall(r"^F\t\d+\t(?:Query|Execute)\t", self.text, re.MULTILINE))
+
+    def waits(self) -> int:
+        """Round trips as the client waits for them: each turn from sending to receiving. In
+        a pipeline a statement's rows are waited for without a ReadyForQuery."""
+        senders = [line[0] for line in self.text.splitlines() if line[:2] in ("F\t", "B\t")]
+        return sum(1 for a, b in itertools.pairwise(senders) if (a, b) == ("F", "B"))
 
     def queries(self) -> list[str]:
         """The statements sent, simple (``Query "SQL"``) and extended (``Parse "name" "SQL"``)."""
@@ -288,3 +295,28 @@ def test_an_idle_socket_is_quiet_until_the_other_end_speaks_or_hangs_up():
         ours.recv(1)
         theirs.close()  # end of file
         assert db_module.server_has_spoken(ours.fileno())
+
+
+def test_a_lone_decision_reads_in_one_statement_and_writes_pipelined(
+    pg, app, client, auth, contact
+):
+    db = app.state.db
+    headers = auth["worker"]
+    body = {"decision": "assessment", "note": "Seen by school."}
+    for contact_id in ("C-0", "C-1"):
+        scored = client.post("/v1/contacts/score", json=contact(contact_id), headers=headers)
+        assert scored.status_code == 200, scored.text
+    with traced(db.lookup_engine) as lookups, traced(db.engine) as writes:
+        first = client.post("/v1/contacts/C-0/decision", json=body, headers=headers)
+        assert first.status_code == 200, first.text
+        lookups.mark()
+        writes.mark()
+        response = client.post("/v1/contacts/C-1/decision", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert not response.json()["flagged_for_review"]
+    assert lookups.round_trips() == 1, lookups.text
+    # BEGIN; the read; the INSERT with the audit head's read; the entry with the head's move;
+    # COMMIT (it was 9 with a statement each: three reads, not one, and the INSERT alone).
+    assert writes.waits() == 5, writes.text
+    reads = [q for q in writes.queries() if q.startswith("SELECT")]
+    assert len(reads) == 2, reads  # the facts, the audit head
