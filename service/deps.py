@@ -17,9 +17,7 @@ from config.settings import Settings
 from data.workdays import Clock
 from models.registry import LoadedModel
 from narrative import Reader
-from service.auth.lookups import lookup_tokens
 from service.auth.schemas import Caller, Role
-from service.auth.service import TokenCheck
 from service.db import Database
 from service.decisions.service import ReviewQueue
 from service.errors import (
@@ -161,12 +159,6 @@ TOKEN_EXPIRED = "token expired"
 def client_address(request: Request) -> str:
     """The caller's address as the server sees it (behind a proxy: see SECURITY.md)."""
     return request.client.host if request.client is not None else "unknown"
-
-
-def token_check(db: Database, token: str) -> TokenCheck:
-    """Whose ``token`` is, if active and unexpired, or why not: a lone lookup, as a group of
-    one (``service.auth.lookups``; a dead connection is replaced once)."""
-    return lookup_tokens(db, [token])[0]
 
 
 CurrentUser = Annotated[Caller, Depends(get_caller)]

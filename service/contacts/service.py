@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -370,32 +370,6 @@ def contact_and_assessment(session: Session, contact_id: str) -> tuple[Contact, 
     if row is None:
         raise NotFound(f"No contact {contact_id}.")
     return row[0], row[1]
-
-
-def assessment_facts(connection: Connection, contact_id: str) -> Row[Any]:
-    """What a decision on a stored contact needs: its team, the child's age, and its
-    assessment's bands, surface share, model version and stored JSON (for the narrative check);
-    NotFound if no such contact."""
-    row = connection.execute(_FACTS, {"contact_id": contact_id}).first()
-    if row is None:
-        raise NotFound(f"No contact {contact_id}.")
-    return row
-
-
-_FACTS = (
-    select(
-        Contact.team_id,
-        Contact.child_age_years,
-        StoredAssessment.bands,
-        StoredAssessment.substantive_band,
-        StoredAssessment.surface_share,
-        StoredAssessment.surface_flagged,
-        StoredAssessment.model_version,
-        StoredAssessment.assessment,
-    )
-    .join(StoredAssessment, StoredAssessment.contact_id == Contact.contact_id)
-    .where(Contact.contact_id == bindparam("contact_id"))
-)
 
 
 def json_body(contact: Contact) -> dict[str, Any]:

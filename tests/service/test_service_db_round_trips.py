@@ -21,12 +21,12 @@ from sqlalchemy import Engine, create_engine, event, text
 
 from config.settings import Settings
 from service import db as db_module
+from service.auth.lookups import lookup_tokens
 from service.auth.schemas import Caller, Role
 from service.contacts.canonical import canonicalise
 from service.contacts.schemas import ContactIn
 from service.contacts.service import NewContact, assess_contacts, save_new
 from service.db import DatabaseClosed, open_database
-from service.deps import token_check
 from service.migrate import upgrade_engine
 
 
@@ -268,7 +268,7 @@ def test_the_token_lookup_tries_once_more_on_a_connection_lost_after_its_check(
     # The server ends it between the pool's check and the statement: the check sees nothing.
     monkeypatch.setattr(db_module, "server_has_spoken", lambda _socket: False)
     terminate_every_connection(database_url)
-    assert token_check(pg_db, "no such token").holder is None  # answered, not raised
+    assert lookup_tokens(pg_db, ["no such token"])[0].holder is None  # answered, not raised
 
 
 def test_disposing_of_the_database_closes_the_lookup_pool_too(pg, database_url, tmp_path):
@@ -276,12 +276,12 @@ def test_disposing_of_the_database_closes_the_lookup_pool_too(pg, database_url, 
     upgrade_engine(db.engine)
     assert db.lookup_engine.pool is not db.engine.pool
     assert db.lookup_engine.pool.size() == 2  # half the writes' pool: one round trip each
-    token_check(db, "no such token")
+    lookup_tokens(db, ["no such token"])
     assert db.lookup_engine.pool.checkedin() == 1
     db.dispose()
     assert db.lookup_engine.pool.checkedin() == 0
     with pytest.raises(DatabaseClosed):
-        token_check(db, "no such token")
+        lookup_tokens(db, ["no such token"])
 
 
 def test_an_idle_socket_is_quiet_until_the_other_end_speaks_or_hangs_up():
