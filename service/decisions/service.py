@@ -158,70 +158,46 @@ def record_decision(
     # head stays locked for the last two only. A plain block on SQLite.
     with ExitStack() as pipeline:
         pipeline.enter_context(pipelined(connection))
-        return _record(
-            connection,
-            contact_id,
-            body,
-            by,
-            settings,
-            now,
-            source,
-            open_review,
-            audit_later,
-            pipeline,
+        row = decision_facts(connection, contact_id)
+        require_team(by, row.team_id, f"No contact {contact_id}.")
+        facts = AssessmentFacts(
+            bands=row.bands,
+            substantive_band=row.substantive_band,
+            surface_share=row.surface_share,
+            surface_flagged=row.surface_flagged,
+            narrative_concern=top_uncoded_concern(row.assessment),
         )
-
-
-def _record(
-    connection: Connection,
-    contact_id: str,
-    body: DecisionIn,
-    by: Caller,
-    settings: Settings,
-    now: datetime,
-    source: Source,
-    open_review: OpenReview | None,
-    audit_later: list[tuple[Caller, audit.Entry]] | None,
-    pipeline: ExitStack,
-) -> tuple[dict[str, Any], str | None]:
-    row = decision_facts(connection, contact_id)
-    require_team(by, row.team_id, f"No contact {contact_id}.")
-    facts = AssessmentFacts(
-        bands=row.bands,
-        substantive_band=row.substantive_band,
-        surface_share=row.surface_share,
-        surface_flagged=row.surface_flagged,
-        narrative_concern=top_uncoded_concern(row.assessment),
-    )
-    due = due_from(row.held_until, row.received_at, settings)
-    late_reasons = check_timing(
-        due_on=due,
-        today=london_date(now),
-        review_by=body.review_by,
-        late_reasons=body.late_reasons,
-        exempt_from_late_reasons=source == "review_overturn",
-    )
-    flags = decide_flags(body.decision, body.reasons, facts, thresholds(settings))
-    record = new_record(contact_id, body, flags, by=by, source=source, at=now)
-    record["late_reasons"] = [r.value for r in late_reasons]
-    record["late_note"] = body.late_note or None
-    _INSERT_DECISION.execute(connection, [record])
-    review_id = None
-    if flags and open_review is not None:
-        # The review's statements read their rows through SQLAlchemy, which sees none inside
-        # a pipeline: it ends here (its sync sends the INSERT) and the rest runs plainly.
-        pipeline.close()
-        review_id = open_review(
-            connection, record, team_id=row.team_id, child_age_years=row.child_age_years
+        due = due_from(row.held_until, row.received_at, settings)
+        late_reasons = check_timing(
+            due_on=due,
+            today=london_date(now),
+            review_by=body.review_by,
+            late_reasons=body.late_reasons,
+            exempt_from_late_reasons=source == "review_overturn",
         )
-    details = decision_details(record, review_id)
-    record["due_on"] = due
-    entry = audit.Entry("decision.recorded", "decision", record["id"], details, row.model_version)
-    if audit_later is None:
-        audit.append_all(connection, by, [entry])
-    else:
-        audit_later.append((by, entry))
-    return record, review_id
+        flags = decide_flags(body.decision, body.reasons, facts, thresholds(settings))
+        record = new_record(contact_id, body, flags, by=by, source=source, at=now)
+        record["late_reasons"] = [r.value for r in late_reasons]
+        record["late_note"] = body.late_note or None
+        _INSERT_DECISION.execute(connection, [record])
+        review_id = None
+        if flags and open_review is not None:
+            # The review's statements read their rows through SQLAlchemy, which sees none inside
+            # a pipeline: it ends here (its sync sends the INSERT) and the rest runs plainly.
+            pipeline.close()
+            review_id = open_review(
+                connection, record, team_id=row.team_id, child_age_years=row.child_age_years
+            )
+        details = decision_details(record, review_id)
+        record["due_on"] = due
+        entry = audit.Entry(
+            "decision.recorded", "decision", record["id"], details, row.model_version
+        )
+        if audit_later is None:
+            audit.append_all(connection, by, [entry])
+        else:
+            audit_later.append((by, entry))
+        return record, review_id
 
 
 @dataclass(frozen=True)
